@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+// The VQGAN workbook: "Taming Transformers" rebuilt from scratch on a CPU, one chapter at a time.
+import PackageDescription
+
+// MARK: - System libraries
+// Each C library is wrapped by one shim target and imported only by the Swift module that wraps it,
+// so chapters never see a pointer. On macOS, BLAS comes from Accelerate instead of OpenBLAS.
+
+let systemLibraries: [Target] = [
+    .systemLibrary(
+        name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+        providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+    .systemLibrary(
+        name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+    .systemLibrary(
+        name: "CGraphviz", path: "Sources/CGraphviz", pkgConfig: "libgvc",
+        providers: [.apt(["libgraphviz-dev"]), .brew(["graphviz"])]),
+]
+
+let blas: Target.Dependency = .target(name: "CBLAS", condition: .when(platforms: [.linux]))
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+// MARK: - The shared library
+// Kernels know nothing of models, models nothing of files, chapters only compose.
+
+let library: [Target] = [
+    .target(name: "Tensors", dependencies: [blas]),
+    .target(name: "NN", dependencies: ["Tensors"]),
+    .target(name: "Imaging", dependencies: ["Tensors", "CPNG"]),
+    .target(name: "Diagrams", dependencies: ["CGraphviz"]),
+    .target(name: "Datasets", dependencies: ["Tensors", "Imaging"]),
+    .target(name: "Taming", dependencies: ["Tensors", "NN"]),
+    .target(name: "Workbook", dependencies: ["Tensors", "NN", "Imaging", "Diagrams", argumentParser]),
+]
+
+// MARK: - Tools: benchmarks
+
+let tools: [Target] = [
+    .executableTarget(
+        name: "bench", dependencies: ["Tensors", "NN", "Datasets", blas], path: "Benchmarks/bench"),
+]
+
+// MARK: - Tests: one target per module
+
+let tests: [Target] = [
+    .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+    .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+    .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CPNG", "TestSupport"]),
+    .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "TestSupport"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
+    .testTarget(name: "WorkbookTests", dependencies: ["Workbook", "TestSupport"]),
+]
+
+let package = Package(
+    name: "TamingWorkbook",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "Taming", targets: ["Taming"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: systemLibraries + library + tools + tests,
+    // Swift 5 language mode: kernels hand unsafe buffers to Dispatch workers, which Swift 6's strict
+    // concurrency checking cannot see are disjoint. Data races are avoided by construction instead.
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,3 @@
+// CGraphviz: Graphviz's libgvc and libcgraph. No stable Swift API; import only from Diagrams.
+#include <graphviz/gvc.h>
+#include <graphviz/cgraph.h>

@@ -38,6 +38,15 @@ public enum Parallel {
         }
     }
 
+    /// Runs `body(i)` for `i` in `0..<count` in parallel, each calling BLAS single-threaded: for
+    /// many small matrix products (attention heads), where BLAS's own threads would only add overhead.
+    public static func forEachWithSerialBLAS(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 1 || threadCount == 1 { for i in 0..<count { body(i) }; return }
+        setBLASThreads(1)
+        defer { setBLASThreads(threadCount) }
+        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    }
+
     /// Splits `0..<count` into contiguous ranges of at least `grain` elements, one or more per
     /// thread, and runs `body` on each range. Element-wise kernels use this.
     @inline(__always)

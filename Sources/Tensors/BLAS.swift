@@ -7,7 +7,10 @@ import CBLAS
 /// Row-major single-precision GEMM: C[M,N] = alpha · op(A) · op(B) + beta · C, where op transposes
 /// when asked. Every matrix product in the library goes through here, and so through BLAS.
 /// `lda`, `ldb`, `ldc` default to the packed row lengths.
-@inline(__always)
+///
+/// Large products are split into blocks of C's columns (or rows, when C is tall) that run on
+/// `Parallel.threadCount` workers, each calling single-threaded BLAS. Every element of C is computed
+/// by the same sequence of operations whatever the split, so results do not depend on the threads.
 public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                   alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
                   b: UnsafePointer<Float>, ldb: Int? = nil,
@@ -15,6 +18,45 @@ public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
     let lda = lda ?? (transA ? m : k)
     let ldb = ldb ?? (transB ? k : n)
     let ldc = ldc ?? n
+    let threads = Parallel.threadCount
+    let work = Double(m) * Double(n) * Double(k)
+    guard threads > 1, Parallel.mayParallelizeGEMM, work >= 2_000_000, max(m, n) >= 64 else {
+        blasGEMM(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    }
+    // Split the longer side of C into `threads` blocks, multiples of 16 for the kernels' tiles.
+    let splitColumns = n >= m
+    let side = splitColumns ? n : m
+    let block = ((side + threads - 1) / threads + 15) / 16 * 16
+    let pieces = (side + block - 1) / block
+    Parallel.forEachWithSerialBLAS(pieces) { p in
+        let lo = p * block, len = min(block, side - lo)
+        if splitColumns {
+            // Columns lo..<lo+len of op(B) and C.
+            let bOffset = transB ? lo * ldb : lo
+            blasGEMM(transA, transB, m, len, k, alpha, a, lda, b + bOffset, ldb, beta, c + lo, ldc)
+        } else {
+            // Rows lo..<lo+len of op(A) and C.
+            let aOffset = transA ? lo : lo * lda
+            blasGEMM(transA, transB, len, n, k, alpha, a + aOffset, lda, b, ldb, beta, c + lo * ldc, ldc)
+        }
+    }
+}
+
+@inline(__always)
+private func blasGEMM(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                      _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                      _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// The BLAS library's own multi-threaded sgemm, unsplit: the benchmark's reference point.
+public func referenceSGEMM(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                           c: UnsafeMutablePointer<Float>) {
+    #if canImport(CBLAS)
+    openblas_set_num_threads(Int32(Parallel.threadCount))
+    defer { openblas_set_num_threads(1) }
+    #endif
+    blasGEMM(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
 }

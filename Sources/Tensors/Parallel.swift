@@ -5,21 +5,25 @@ import CBLAS
 
 /// How many cores the kernels may use, and the one place work is split across them.
 ///
-/// BLAS has its own thread pool. We never call BLAS from inside our own parallel loops, so the two
-/// take turns on the cores instead of oversubscribing them; `setThreadCount` sets both.
+/// OpenBLAS runs single-threaded: its own worker threads spin for a long while after each call,
+/// which steals the cores from the element-wise kernels that run between GEMMs. Instead `sgemm`
+/// splits large products into column or row blocks and runs them on our workers, so one pool of
+/// `threadCount` threads does all the work.
 public enum Parallel {
     /// Worker threads for our kernels and for BLAS (default: every active core).
     public private(set) static var threadCount: Int = {
-        let n = ProcessInfo.processInfo.activeProcessorCount
-        setBLASThreads(n)
-        return n
+        setBLASThreads(1)
+        return ProcessInfo.processInfo.activeProcessorCount
     }()
 
-    /// Caps our kernels and BLAS at `n` threads (the chapters' `--threads`).
+    /// Caps the kernels at `n` threads (the chapters' `--threads`).
     public static func setThreadCount(_ n: Int) {
+        setBLASThreads(1)
         threadCount = max(1, n)
-        setBLASThreads(threadCount)
     }
+
+    /// False inside a parallel region whose chunks call `sgemm`, so it does not split again.
+    static var mayParallelizeGEMM = true
 
     private static func setBLASThreads(_ n: Int) {
         #if canImport(CBLAS)
@@ -38,12 +42,12 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(i)` for `i` in `0..<count` in parallel, each calling BLAS single-threaded: for
-    /// many small matrix products (attention heads), where BLAS's own threads would only add overhead.
+    /// Runs `body(i)` for `i` in `0..<count` in parallel, where each `body` calls `sgemm` on a
+    /// small product that is better left whole (attention heads).
     public static func forEachWithSerialBLAS(_ count: Int, _ body: (Int) -> Void) {
         if count <= 1 || threadCount == 1 { for i in 0..<count { body(i) }; return }
-        setBLASThreads(1)
-        defer { setBLASThreads(threadCount) }
+        mayParallelizeGEMM = false
+        defer { mayParallelizeGEMM = true }
         DispatchQueue.concurrentPerform(iterations: count, execute: body)
     }
 

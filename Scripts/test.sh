@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The workbook's test command: installs missing system libraries, then runs every test target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Scripts/install-deps.sh
+swift build --build-tests
+swift test --skip-build --parallel --num-workers 2

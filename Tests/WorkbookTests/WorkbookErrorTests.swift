@@ -1,0 +1,9 @@
+import Testing
+@testable import Workbook
+
+@Suite struct WorkbookErrorTests {
+    @Test func describesItselfByItsMessage() {
+        let error = WorkbookError("no such folder: data/")
+        #expect(error.description == "no such folder: data/")
+    }
+}

@@ -34,11 +34,13 @@ let library: [Target] = [
     .target(name: "Workbook", dependencies: ["Tensors", "NN", "Imaging", "Diagrams", argumentParser]),
 ]
 
-// MARK: - Tools: benchmarks
+// MARK: - Tools: benchmarks and the book's weaver
 
 let tools: [Target] = [
     .executableTarget(
         name: "bench", dependencies: ["Tensors", "NN", "Datasets", blas], path: "Benchmarks/bench"),
+    .target(name: "BookWeaver"),
+    .executableTarget(name: "weave", dependencies: ["BookWeaver"], path: "Tools/weave"),
 ]
 
 // MARK: - Tests: one target per module
@@ -51,6 +53,7 @@ let tests: [Target] = [
     .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
     .testTarget(name: "WorkbookTests", dependencies: ["Workbook", "TestSupport"]),
+    .testTarget(name: "BookTests", dependencies: ["BookWeaver"]),
 ]
 
 let package = Package(

@@ -105,11 +105,18 @@ public func gradientCheck(inputs: [Tensor], rtol: Double = 1e-2, atol: Double = 
                          + fixed.message(shape: inputs[k].shape, label: "gradients")
                          + suffix(comment)), sourceLocation: sourceLocation)
         }
+        if logGradientChecks {
+            print("gradientCheck \(sourceLocation.fileName):\(sourceLocation.line) input \(k) \(inputs[k].shape): "
+                  + "worst \(String(format: "%.3f", report.worstRatio))× tolerance, max |diff| \(report.maxAbsDiff)")
+        }
         reports.append(report)
         checked.append(indices)
     }
     return GradientCheckResult(reports: reports, checkedIndices: checked)
 }
+
+/// Set GRADIENT_CHECK_LOG=1 to print every check's worst ratio to its tolerance (to see the margins).
+let logGradientChecks = ProcessInfo.processInfo.environment["GRADIENT_CHECK_LOG"] == "1"
 
 /// All of `0..<count` when it is small, otherwise `limit` distinct indices in increasing order that
 /// include the first and the last.

@@ -1,0 +1,382 @@
+import Foundation
+import Tensors
+
+/// The painting pass: turns a class map into an RGB picture, reading nothing but the map, the
+/// frame and the recipe, so any map (a generated one, an edited one, one drawn by hand) can be
+/// painted and the picture always follows it.
+///
+/// Each class has a painter. What a painter needs beyond its own pixel it reads from the map's
+/// geometry: how far the pixel lies below the top of its vertical run of the same class (depth
+/// into a cloud, a mountain face, the ground), where its horizontal run starts and ends (light
+/// from the left on trees and rocks), and the slope of the ridge above it (lit and shaded
+/// mountain faces). Water mirrors the pixels above its surface, which are painted first because
+/// rows are painted top to bottom. Textures are world-space noise with as many octaves as the
+/// resolution can show, so a small picture looks like a downscaled large one.
+struct LandscapeRenderer {
+    let recipe: LandscapeRecipe
+    let frame: LandscapeFrame
+    let palette: ScenePalette
+    // Octave counts for the texture noises at this resolution.
+    let reliefOctaves: Int
+    let foliageOctaves: Int
+    let groundOctaves: Int
+    let cloudOctaves: Int
+
+    init(recipe: LandscapeRecipe, frame: LandscapeFrame) {
+        self.recipe = recipe
+        self.frame = frame
+        palette = recipe.palette
+        let ppu = frame.pixelsPerUnit
+        reliefOctaves = Noise.octaves(periodInPixels: ppu / 8, limit: 4)
+        foliageOctaves = Noise.octaves(periodInPixels: ppu / 40, limit: 3)
+        groundOctaves = Noise.octaves(periodInPixels: ppu / 6, limit: 4)
+        cloudOctaves = Noise.octaves(periodInPixels: ppu / 6, limit: 3)
+    }
+
+    /// Paints `labels` (`[H, W]`, values below `SemanticClass.count`; others are painted as rock)
+    /// into a `[3, H, W]` tensor with values in [-1, 1].
+    func render(_ labels: [UInt8]) -> Tensor {
+        let width = frame.width, height = frame.height, plane = width * height
+        precondition(labels.count == plane, "\(labels.count) labels for \(width)×\(height)") // invariant: checked by the public API
+        var runTop = [Int32](repeating: 0, count: plane)
+        var runBottom = [Int32](repeating: 0, count: plane)
+        labels.withUnsafeBufferPointer { l in
+            runTop.withUnsafeMutableBufferPointer { top in
+                runBottom.withUnsafeMutableBufferPointer { bottom in
+                    Self.verticalRuns(l, top: top, bottom: bottom, width: width, height: height)
+                }
+            }
+        }
+        let clouds = CloudCover(labels: labels, width: width, height: height,
+                                radius: Swift.max(1, Int((0.012 * frame.pixelsPerUnit).rounded())))
+        let horizons = (0..<width).map { recipe.horizon(at: frame.u($0)) }
+        let image = Tensor.make([3, height, width]) { out in
+            labels.withUnsafeBufferPointer { l in
+                runTop.withUnsafeBufferPointer { top in
+                    runBottom.withUnsafeBufferPointer { bottom in
+                        horizons.withUnsafeBufferPointer { h in
+                            paint(l, top: top, bottom: bottom, horizons: h, clouds: clouds, out: out)
+                        }
+                    }
+                }
+            }
+            // [0, 1] → [-1, 1]
+            for i in out.indices { out[i] = Swift.min(1, Swift.max(-1, out[i] * 2 - 1)) }
+        }
+        return image
+    }
+
+    /// For every pixel, the first and last row of its column's vertical run of equal labels.
+    ///
+    /// Trees and rocks stand in front of the ground: a run of ground (or water) that continues
+    /// below one keeps the top it had above it, so the ground's depth shading and the water's
+    /// mirror line are not broken by what stands on them.
+    static func verticalRuns(_ l: UnsafeBufferPointer<UInt8>, top: UnsafeMutableBufferPointer<Int32>,
+                             bottom: UnsafeMutableBufferPointer<Int32>, width: Int, height: Int) {
+        let tree = SemanticClass.tree.rawValue, rock = SemanticClass.rock.rawValue
+        for x in 0..<width {
+            // The run that was interrupted by the current tree or rock, if any.
+            var hiddenLabel: UInt8 = .max, hiddenTop: Int32 = 0
+            var runTop: Int32 = 0
+            for y in 0..<height {
+                let i = y * width + x
+                let label = l[i]
+                if y > 0 && label != l[i - width] {
+                    let above = l[i - width]
+                    let aboveIsPart = above == tree || above == rock
+                    if label == tree || label == rock {
+                        if !aboveIsPart { hiddenLabel = above; hiddenTop = runTop }
+                        runTop = Int32(y)
+                    } else {
+                        runTop = aboveIsPart && label == hiddenLabel ? hiddenTop : Int32(y)
+                        hiddenLabel = .max
+                    }
+                }
+                top[i] = runTop
+            }
+        }
+        let last = (height - 1) * width
+        for x in 0..<width { bottom[last + x] = Int32(height - 1) }
+        for y in stride(from: height - 2, through: 0, by: -1) {
+            let row = y * width
+            for x in 0..<width {
+                bottom[row + x] = l[row + x] == l[row + width + x] ? bottom[row + width + x] : Int32(y)
+            }
+        }
+    }
+
+    /// Paints every pixel, row by row from the top, into planar `out` (`[3, H, W]`, in [0, 1]).
+    private func paint(_ l: UnsafeBufferPointer<UInt8>, top: UnsafeBufferPointer<Int32>,
+                       bottom: UnsafeBufferPointer<Int32>, horizons: UnsafeBufferPointer<Float>,
+                       clouds: CloudCover, out: UnsafeMutableBufferPointer<Float>) {
+        let width = frame.width, height = frame.height, plane = width * height
+        let ppu = frame.pixelsPerUnit
+        let snowLabel = SemanticClass.snow.rawValue
+        for y in 0..<height {
+            let v = frame.v(y)
+            var runStart = 0, runEnd = -1
+            for x in 0..<width {
+                let i = y * width + x
+                let label = l[i]
+                if x > runEnd {
+                    // A new horizontal run starts here: find where it ends.
+                    runStart = x
+                    runEnd = x
+                    while runEnd + 1 < width && l[i + runEnd + 1 - x] == label { runEnd += 1 }
+                }
+                let u = frame.u(x)
+                let t0 = Int(top[i]), t1 = Int(bottom[i])
+                // Depth below the top of the vertical run, in world units, and the run's fraction.
+                let depth = Float(y - t0) / ppu
+                let fraction = t1 > t0 ? Float(y - t0) / Float(t1 - t0) : 0.5
+                // 0 at the run's left end, 1 at its right end.
+                let across = runEnd > runStart ? Float(x - runStart) / Float(runEnd - runStart) : 0.5
+                // How far below the horizon: 0 at the horizon (or above it), 1 at 0.35 units below.
+                let near = Swift.min(1, Swift.max(0, (v - horizons[x]) / 0.35))
+                let c: Color
+                switch SemanticClass(rawValue: label) ?? .rock {
+                case .sky:
+                    c = sky(u: u, v: v).mixed(palette.cloudLit, 0.3 * clouds.density(x: x, y: y))
+                case .cloud:
+                    c = cloud(u: u, v: v, x: x, y: y, clouds: clouds)
+                case .mountain, .snow:
+                    let slope = ridgeSlope(l, top: top, x: x, y: y, label: label)
+                    // Snow whose run reaches the horizon lies on the ground, not on a peak.
+                    if label == snowLabel && frame.v(t1) > horizons[x] - 0.01 {
+                        c = snowGround(u: u, v: v, near: near)
+                    } else {
+                        c = mountain(u: u, v: v, depth: depth, slope: slope, isSnow: label == snowLabel)
+                    }
+                case .grass:
+                    let slope = ridgeSlope(l, top: top, x: x, y: y, label: label)
+                    c = grass(u: u, v: v, near: near, light: hillLight(slope: slope, depth: depth))
+                case .tree:
+                    c = tree(u: u, v: v, fraction: fraction, across: across)
+                case .water:
+                    c = water(u: u, v: v, x: x, y: y, top: t0, fraction: fraction, labels: l, out: out)
+                case .sand:
+                    let slope = ridgeSlope(l, top: top, x: x, y: y, label: label)
+                    c = sand(u: u, v: v, near: near, light: hillLight(slope: slope, depth: depth))
+                case .rock:
+                    c = rock(u: u, v: v, fraction: fraction, across: across)
+                }
+                out[i] = c.x
+                out[plane + i] = c.y
+                out[2 * plane + i] = c.z
+            }
+        }
+    }
+
+    /// The slope of the top edge of this pixel's run, from its neighbours' run tops (rows per
+    /// column, positive where the edge falls to the right). A neighbour of another class, or a
+    /// run whose top is the foot of a tree or rock rather than a skyline, adds no slope.
+    @inline(__always)
+    private func ridgeSlope(_ l: UnsafeBufferPointer<UInt8>, top: UnsafeBufferPointer<Int32>,
+                            x: Int, y: Int, label: UInt8) -> Float {
+        let width = frame.width, i = y * width + x
+        @inline(__always) func skyline(_ j: Int) -> Bool {
+            let t = Int(top[j])
+            guard t > 0 else { return true }
+            let above = l[(t - 1) * width + j % width]
+            return above != SemanticClass.tree.rawValue && above != SemanticClass.rock.rawValue
+        }
+        guard skyline(i) else { return 0 }
+        let left = x > 0 && l[i - 1] == label && skyline(i - 1) ? top[i - 1] : top[i]
+        let right = x + 1 < width && l[i + 1] == label && skyline(i + 1) ? top[i + 1] : top[i]
+        return Float(right - left) / 2
+    }
+
+    // MARK: Painters (colours in [0, 1])
+
+    /// Sky: a vertical gradient to the horizon colour, a glow around the sun or moon, its disc,
+    /// and stars at night.
+    @inline(__always)
+    func sky(u: Float, v: Float) -> Color {
+        let t = Swift.min(1, Swift.max(0, (v - (recipe.horizon - 0.75)) / 0.75))
+        var c = palette.skyTop.mixed(palette.skyHorizon, t * t)
+        if let sunU = recipe.sunU {
+            let du = u - sunU, dv = (v - recipe.sunV) * 1.3
+            let d = (du * du + dv * dv).squareRoot()
+            let radius: Float = recipe.scene == .sunset ? 0.045 : 0.03
+            if d < radius {
+                return palette.sun
+            }
+            let glowStrength: Float = recipe.scene == .sunset ? 0.7 : (recipe.scene == .night ? 0.25 : 0.45)
+            c = c.mixed(palette.sun, glowStrength * Foundation.exp(-(d - radius) * 9))
+        }
+        if palette.starDensity > 0 {
+            c += star(u: u, v: v)
+        }
+        return c
+    }
+
+    /// A star's brightness at (u, v): stars sit on a world lattice, one pixel each.
+    @inline(__always)
+    private func star(u: Float, v: Float) -> Color {
+        let cell: Float = 0.008
+        let cu = (u / cell).rounded(.down), cv = (v / cell).rounded(.down)
+        let iu = Int32(cu), iv = Int32(cv)
+        let seed = recipe.noiseSeed &+ 211
+        let h = Noise.unit(iu, iv, seed)
+        guard h < palette.starDensity else { return Color(repeating: 0) }
+        let pixel = 1 / frame.pixelsPerUnit
+        if pixel < cell {
+            // The star is a point: only the pixel containing it lights up.
+            let su = (cu + Noise.unit(iu, iv, seed &+ 1)) * cell
+            let sv = (cv + Noise.unit(iu, iv, seed &+ 2)) * cell
+            guard Swift.abs(su - u) <= pixel / 2, Swift.abs(sv - v) <= pixel / 2 else { return Color(repeating: 0) }
+        }
+        let brightness = 0.35 + 0.6 * h / palette.starDensity
+        return Color(repeating: brightness * Swift.min(1, 0.6 + cell / pixel * 0.4))
+    }
+
+    /// Cloud: lit where little cloud lies above it (light comes from above), shaded deep inside
+    /// and underneath, with soft edges where the cover thins out.
+    @inline(__always)
+    func cloud(u: Float, v: Float, x: Int, y: Int, clouds: CloudCover) -> Color {
+        let n = Noise.fbm(u * 9, v * 22, octaves: cloudOctaves, seed: recipe.noiseSeed &+ 307)
+        let above = clouds.density(x: x, y: y - 2 * clouds.radius)
+        let shade = Swift.min(1, Swift.max(0, 0.8 * above - 0.1 + (n - 0.5) * 0.6))
+        var c = palette.cloudLit.mixed(palette.cloudShade, shade)
+        if let sunU = recipe.sunU, recipe.scene == .sunset || recipe.scene == .day {
+            let du = u - sunU, dv = v - recipe.sunV
+            c = c.mixed(palette.sun, 0.5 * Foundation.exp(-(du * du + dv * dv).squareRoot() * 6))
+        }
+        let density = clouds.density(x: x, y: y)
+        return c.mixed(sky(u: u, v: v), 0.5 * (1 - density))
+    }
+
+    /// Mountain and snow: light from the upper left on the faces under the ridgeline, gullies from
+    /// a vertically stretched noise, haze towards the horizon colour near the mountain's foot.
+    @inline(__always)
+    func mountain(u: Float, v: Float, depth: Float, slope: Float, isSnow: Bool) -> Color {
+        let seed = recipe.noiseSeed &+ 401
+        let relief = Noise.fbm(u * 14, v * 5, octaves: reliefOctaves, seed: seed)
+        let detail = Noise.fbm(u * 14 + 0.15, v * 5, octaves: reliefOctaves, seed: seed)
+        // Faces rising to the right (negative slope) face the light.
+        let ridge = Swift.max(-1, Swift.min(1, -slope * 0.8)) * Foundation.exp(-depth * 12)
+        var light = 0.55 + 0.35 * ridge + (relief - detail) * 6 + (relief - 0.5) * 0.4
+        light = Swift.min(1, Swift.max(0, light))
+        if isSnow { return palette.snowShade.mixed(palette.snowLit, light) }
+        var c = palette.mountainShade.mixed(palette.mountain, light)
+        // Aerial perspective: distant feet fade into the horizon colour.
+        let haze = Swift.min(0.55, 0.12 + Swift.max(0, v - recipe.horizon + 0.2) * 1.6)
+        c = c.mixed(palette.skyHorizon, haze)
+        return c
+    }
+
+    /// Grass: hazier and lighter far away (near the horizon), richer near, with tufts and patches.
+    @inline(__always)
+    func grass(u: Float, v: Float, near: Float, light: Float) -> Color {
+        let n = Noise.fbm(u * 10, v * 30, octaves: groundOctaves, seed: recipe.noiseSeed &+ 503)
+        let patches = Noise.value(u * 3, v * 9, seed: recipe.noiseSeed &+ 509)
+        var c = palette.grassFar.mixed(palette.grassNear, near)
+        c *= 0.8 + 0.3 * n + 0.25 * (patches - 0.5) + light
+        return c.mixed(palette.skyHorizon, 0.18 * (1 - near))
+    }
+
+    /// Extra light (±0.15) on a hill or dune face just under its crest: faces rising to the right
+    /// face the light from the upper left.
+    @inline(__always)
+    func hillLight(slope: Float, depth: Float) -> Float {
+        0.15 * Swift.max(-1, Swift.min(1, -slope)) * Foundation.exp(-depth * 25)
+    }
+
+    /// Snow on the ground: bright with soft blue drifts.
+    @inline(__always)
+    func snowGround(u: Float, v: Float, near: Float) -> Color {
+        let n = Noise.fbm(u * 3, v * 24, octaves: groundOctaves, seed: recipe.noiseSeed &+ 521)
+        let c = palette.snowShade.mixed(palette.snowLit, Swift.min(1, Swift.max(0, 0.6 + 1.2 * (n - 0.5))))
+        return c.mixed(palette.skyHorizon, 0.2 * (1 - near))
+    }
+
+    /// Sand: dune ripples, lighter on their crests.
+    @inline(__always)
+    func sand(u: Float, v: Float, near: Float, light: Float) -> Color {
+        let n = Noise.fbm(u * 3, v * 14, octaves: groundOctaves, seed: recipe.noiseSeed &+ 601)
+        let ripple = 0.5 + 0.5 * Foundation.sin((v * 90 + n * 14))
+        let shade = Swift.min(1, Swift.max(0, 0.25 + n * 0.9 + ripple * 0.15 * near + 2.5 * light))
+        return palette.sandShade.mixed(palette.sand, shade).mixed(palette.skyHorizon, 0.15 * (1 - near))
+    }
+
+    /// Trees and cacti: foliage texture, lit on the left and at the top.
+    @inline(__always)
+    func tree(u: Float, v: Float, fraction: Float, across: Float) -> Color {
+        let n = Noise.fbm(u * 90, v * 90, octaves: foliageOctaves, seed: recipe.noiseSeed &+ 701)
+        let light = Swift.min(1, Swift.max(0, 0.75 - across * 0.6 + (n - 0.5) * 0.9 - fraction * 0.2))
+        return palette.tree.mixed(palette.treeLit, light)
+    }
+
+    /// Rocks: lit on top and on the left, speckled.
+    @inline(__always)
+    func rock(u: Float, v: Float, fraction: Float, across: Float) -> Color {
+        let n = Noise.fbm(u * 60, v * 60, octaves: foliageOctaves, seed: recipe.noiseSeed &+ 801)
+        let light = Swift.min(1, Swift.max(0, 0.95 - fraction * 0.6 - across * 0.35 + (n - 0.5) * 0.5))
+        return palette.rockShade.mixed(palette.rock, light)
+    }
+
+    /// Water: the mirror image of what stands above its surface, wobbled by ripples, mixed with
+    /// the water's own colour more strongly near the viewer; bright glints on ripple crests.
+    @inline(__always)
+    private func water(u: Float, v: Float, x: Int, y: Int, top: Int, fraction: Float,
+                       labels l: UnsafeBufferPointer<UInt8>, out: UnsafeMutableBufferPointer<Float>) -> Color {
+        let width = frame.width, plane = width * frame.height
+        let ripple = Noise.value(u * 7, v * 160, seed: recipe.noiseSeed &+ 907) - 0.5
+        let sway = Int((ripple * (1 + Float(y - top) * 0.15)).rounded())
+        let mirrorY = 2 * top - y - 1
+        let mirrorX = Swift.min(width - 1, Swift.max(0, x + sway))
+        var reflected: Color
+        if mirrorY >= 0 && l[mirrorY * width + mirrorX] != SemanticClass.water.rawValue {
+            let j = mirrorY * width + mirrorX
+            reflected = Color(out[j], out[plane + j], out[2 * plane + j])
+        } else {
+            let mirrorV = frame.v(top) * 2 - v
+            reflected = sky(u: u, v: Swift.min(mirrorV, recipe.horizon - 0.02))
+        }
+        let mirror = palette.reflectivity * (1 - 0.55 * fraction)
+        var c = palette.water.mixed(reflected * 0.9, mirror)
+        if ripple > 0.36 { c = c.mixed(palette.skyHorizon, 0.3) }
+        return c
+    }
+}
+
+/// How much of a small box around each pixel is cloud, from a summed-area table of the cloud
+/// mask: soft cloud edges, and self-shadowing from the cloud above a pixel.
+struct CloudCover {
+    let width: Int
+    let height: Int
+    let radius: Int
+    /// Summed-area table, `[H + 1, W + 1]`; nil when the map has no cloud.
+    private let table: [Int32]?
+
+    init(labels: [UInt8], width: Int, height: Int, radius: Int) {
+        self.width = width
+        self.height = height
+        self.radius = radius
+        let cloud = SemanticClass.cloud.rawValue
+        guard labels.contains(cloud) else { table = nil; return }
+        var t = [Int32](repeating: 0, count: (width + 1) * (height + 1))
+        t.withUnsafeMutableBufferPointer { t in
+            for y in 0..<height {
+                var rowSum: Int32 = 0
+                for x in 0..<width {
+                    rowSum += labels[y * width + x] == cloud ? 1 : 0
+                    t[(y + 1) * (width + 1) + x + 1] = t[y * (width + 1) + x + 1] + rowSum
+                }
+            }
+        }
+        table = t
+    }
+
+    /// The cloud fraction of the box of half-size `radius` around (x, y), clipped to the picture.
+    @inline(__always)
+    func density(x: Int, y: Int) -> Float {
+        guard let table else { return 0 }
+        let x0 = Swift.max(0, x - radius), x1 = Swift.min(width, x + radius + 1)
+        let y0 = Swift.max(0, y - radius), y1 = Swift.min(height, y + radius + 1)
+        guard x0 < x1, y0 < y1 else { return 0 }
+        let w = width + 1
+        let sum = table[y1 * w + x1] - table[y0 * w + x1] - table[y1 * w + x0] + table[y0 * w + x0]
+        return Float(sum) / Float((x1 - x0) * (y1 - y0))
+    }
+}

@@ -1,0 +1,121 @@
+/// An RGB colour in [0, 1], linear arithmetic on sRGB values (good enough for painting).
+typealias Color = SIMD3<Float>
+
+extension Color {
+    /// A colour from 8-bit channel values.
+    init(_ r: Int, _ g: Int, _ b: Int) { self.init(Float(r) / 255, Float(g) / 255, Float(b) / 255) }
+
+    /// Linear interpolation from `self` (t = 0) to `other` (t = 1).
+    @inline(__always)
+    func mixed(_ other: Color, _ t: Float) -> Color { self + (other - self) * t }
+}
+
+/// The colours a scene paints with: one set per `SceneClass`, jittered per sample by the recipe.
+struct ScenePalette {
+    var skyTop: Color
+    var skyHorizon: Color
+    var cloudLit: Color
+    var cloudShade: Color
+    var mountain: Color
+    var mountainShade: Color
+    var snowLit: Color
+    var snowShade: Color
+    var grassFar: Color
+    var grassNear: Color
+    var tree: Color
+    var treeLit: Color
+    var water: Color
+    var sand: Color
+    var sandShade: Color
+    var rock: Color
+    var rockShade: Color
+    /// Colour of a sun or moon disc, and of the glow around it.
+    var sun: Color
+    /// How strongly water mirrors what is above it (0…1).
+    var reflectivity: Float
+    /// Fraction of the sky lattice cells holding a star (night only).
+    var starDensity: Float
+
+    /// The base palette of a scene.
+    static func base(_ scene: SceneClass) -> ScenePalette {
+        switch scene {
+        case .day:
+            ScenePalette(
+                skyTop: Color(70, 125, 205), skyHorizon: Color(185, 215, 240),
+                cloudLit: Color(250, 250, 252), cloudShade: Color(170, 180, 200),
+                mountain: Color(105, 120, 150), mountainShade: Color(70, 80, 110),
+                snowLit: Color(245, 247, 252), snowShade: Color(170, 185, 215),
+                grassFar: Color(105, 150, 80), grassNear: Color(70, 135, 45),
+                tree: Color(30, 75, 35), treeLit: Color(70, 120, 50),
+                water: Color(45, 95, 140), sand: Color(220, 200, 150), sandShade: Color(180, 155, 110),
+                rock: Color(135, 130, 125), rockShade: Color(80, 75, 72),
+                sun: Color(255, 250, 225), reflectivity: 0.55, starDensity: 0)
+        case .sunset:
+            ScenePalette(
+                skyTop: Color(60, 55, 120), skyHorizon: Color(250, 150, 80),
+                cloudLit: Color(255, 170, 120), cloudShade: Color(120, 70, 100),
+                mountain: Color(95, 60, 100), mountainShade: Color(55, 35, 70),
+                snowLit: Color(250, 190, 170), snowShade: Color(150, 110, 140),
+                grassFar: Color(110, 90, 60), grassNear: Color(60, 55, 30),
+                tree: Color(30, 22, 25), treeLit: Color(70, 50, 35),
+                water: Color(80, 60, 90), sand: Color(200, 140, 100), sandShade: Color(130, 85, 70),
+                rock: Color(95, 70, 70), rockShade: Color(50, 35, 40),
+                sun: Color(255, 220, 140), reflectivity: 0.75, starDensity: 0)
+        case .night:
+            ScenePalette(
+                skyTop: Color(8, 12, 36), skyHorizon: Color(50, 68, 115),
+                cloudLit: Color(70, 80, 110), cloudShade: Color(25, 30, 50),
+                mountain: Color(45, 55, 90), mountainShade: Color(22, 28, 52),
+                snowLit: Color(150, 165, 200), snowShade: Color(70, 85, 125),
+                grassFar: Color(38, 62, 62), grassNear: Color(22, 46, 38),
+                tree: Color(6, 16, 18), treeLit: Color(26, 44, 44),
+                water: Color(15, 25, 50), sand: Color(80, 85, 100), sandShade: Color(45, 50, 65),
+                rock: Color(50, 55, 70), rockShade: Color(25, 28, 40),
+                sun: Color(235, 235, 220), reflectivity: 0.7, starDensity: 0.04)
+        case .snow:
+            ScenePalette(
+                skyTop: Color(140, 160, 185), skyHorizon: Color(215, 222, 230),
+                cloudLit: Color(235, 238, 242), cloudShade: Color(160, 168, 182),
+                mountain: Color(110, 120, 140), mountainShade: Color(75, 85, 105),
+                snowLit: Color(248, 250, 255), snowShade: Color(175, 190, 215),
+                grassFar: Color(120, 130, 110), grassNear: Color(95, 110, 80),
+                tree: Color(25, 50, 45), treeLit: Color(60, 85, 75),
+                water: Color(95, 120, 140), sand: Color(190, 185, 170), sandShade: Color(150, 145, 135),
+                rock: Color(100, 100, 108), rockShade: Color(60, 60, 70),
+                sun: Color(255, 255, 245), reflectivity: 0.45, starDensity: 0)
+        case .desert:
+            ScenePalette(
+                skyTop: Color(60, 120, 200), skyHorizon: Color(230, 215, 190),
+                cloudLit: Color(252, 248, 240), cloudShade: Color(200, 185, 175),
+                mountain: Color(190, 105, 65), mountainShade: Color(130, 65, 45),
+                snowLit: Color(250, 240, 230), snowShade: Color(200, 180, 170),
+                grassFar: Color(170, 160, 90), grassNear: Color(140, 135, 70),
+                tree: Color(60, 110, 55), treeLit: Color(100, 150, 80),
+                water: Color(50, 120, 140), sand: Color(235, 190, 120), sandShade: Color(195, 140, 85),
+                rock: Color(160, 85, 50), rockShade: Color(100, 50, 35),
+                sun: Color(255, 250, 230), reflectivity: 0.5, starDensity: 0)
+        }
+    }
+
+    /// This palette with every colour scaled by `brightness` and tinted by `tint` (per sample
+    /// variety without leaving the scene's look).
+    func jittered(brightness: Float, tint: Color) -> ScenePalette {
+        var p = self
+        let f = { (c: Color) -> Color in simdClamp(c * tint * brightness) }
+        p.skyTop = f(skyTop); p.skyHorizon = f(skyHorizon)
+        p.cloudLit = f(cloudLit); p.cloudShade = f(cloudShade)
+        p.mountain = f(mountain); p.mountainShade = f(mountainShade)
+        p.snowLit = f(snowLit); p.snowShade = f(snowShade)
+        p.grassFar = f(grassFar); p.grassNear = f(grassNear)
+        p.tree = f(tree); p.treeLit = f(treeLit)
+        p.water = f(water); p.sand = f(sand); p.sandShade = f(sandShade)
+        p.rock = f(rock); p.rockShade = f(rockShade)
+        return p
+    }
+}
+
+/// Each channel clamped to [0, 1].
+@inline(__always)
+func simdClamp(_ c: Color) -> Color {
+    Color(Swift.min(1, Swift.max(0, c.x)), Swift.min(1, Swift.max(0, c.y)), Swift.min(1, Swift.max(0, c.z)))
+}

@@ -57,6 +57,18 @@ extension TensorsSuite {
             #expect((-x).scalars == [-1, -2, -3, -4])
         }
 
+        @Test("the result's shape is the broadcast of both shapes, whichever side has one element")
+        func broadcastShapeIsSymmetric() {
+            // BUG(lead): broadcastKernel's fast path for `b.count == 1` returns a tensor of a's
+            // shape, so x[3] + t[1, 1] has shape [3] while t[1, 1] + x[3] has [1, 3] (NumPy and
+            // PyTorch: [1, 3] both ways); likewise Tensor(2) * t[1] is [] but t[1] * Tensor(2) is [1].
+            let x = Tensor(shape: [3], [1, 2, 3]), one = Tensor(shape: [1, 1], [1])
+            #expect((one + x).shape == [1, 3])
+            #expect((x + one).shape == [1, 3])
+            #expect((Tensor(shape: [1], [3]) * Tensor(2)).shape == [1])
+            #expect((Tensor(2) * Tensor(shape: [1], [3])).shape == [1])
+        }
+
         // MARK: Gradients of arithmetic
 
         /// Shape pairs that exercise every broadcasting path: equal shapes, a scalar, trailing

@@ -39,9 +39,8 @@ enum LandscapeLayout {
         let width = frame.width, height = frame.height
         var labels = [UInt8](repeating: 0, count: width * height)
         let columns = columns(recipe: recipe, frame: frame)
-        let cloudOctaves = Noise.octaves(periodInPixels: frame.pixelsPerUnit / recipe.cloudScale, limit: 5)
-        let seed = recipe.noiseSeed &+ 53
-        let cloudScale = recipe.cloudScale
+        let clouds = NoiseField(frequencyU: recipe.cloudScale, frequencyV: recipe.cloudScale * 3.2,
+                                frame: frame, limit: 4, seed: recipe.noiseSeed &+ 53)
         // A fBm value is mostly within 0.5 ± 0.15: more cover, lower threshold.
         let cloudThreshold = 0.66 - 0.2 * recipe.cloudCover
         let hasClouds = recipe.cloudCover > 0
@@ -49,31 +48,37 @@ enum LandscapeLayout {
         let sky = SemanticClass.sky.rawValue, cloud = SemanticClass.cloud.rawValue
         let water = SemanticClass.water.rawValue, sand = SemanticClass.sand.rawValue
         let snow = SemanticClass.snow.rawValue, mountain = SemanticClass.mountain.rawValue
+        // The lowest sky in the picture: rows above it may hold clouds.
+        let lowestSky = columns.reduce(-Float.infinity) { Swift.max($0, Swift.min($1.mountainTop, $1.hillTop)) }
+        var cloudRow = [Float](repeating: 0, count: width)
 
         labels.withUnsafeMutableBufferPointer { out in
             columns.withUnsafeBufferPointer { cols in
-                for y in 0..<height {
-                    let v = frame.v(y)
-                    let row = out.baseAddress! + y * width // invariant: width*height > 0
-                    for x in 0..<width {
-                        let c = cols[x]
-                        let label: UInt8
-                        if v >= c.horizon {
-                            label = v < c.lakeBottom ? water : (v < c.beachBottom ? sand : ground)
-                        } else if v >= c.hillTop {
-                            label = ground
-                        } else if v >= c.mountainTop {
-                            label = v < c.snowBottom ? snow : mountain
-                        } else if hasClouds {
-                            // Clouds thin out in the last quarter unit above the horizon.
-                            let nearHorizon = Swift.max(0, 0.25 - (c.horizon - v))
-                            let n = Noise.fbm(frame.u(x) * cloudScale, v * cloudScale * 3.2,
-                                              octaves: cloudOctaves, seed: seed)
-                            label = n > cloudThreshold + 0.5 * nearHorizon ? cloud : sky
-                        } else {
-                            label = sky
+                cloudRow.withUnsafeMutableBufferPointer { cloudRow in
+                    for y in 0..<height {
+                        let v = frame.v(y)
+                        if hasClouds && v < lowestSky {
+                            clouds.fill(cloudRow.baseAddress!, range: 0..<width, v: v, frame: frame) // invariant: width > 0
                         }
-                        row[x] = label
+                        let row = out.baseAddress! + y * width // invariant: width*height > 0
+                        for x in 0..<width {
+                            let c = cols[x]
+                            let label: UInt8
+                            if v >= c.horizon {
+                                label = v < c.lakeBottom ? water : (v < c.beachBottom ? sand : ground)
+                            } else if v >= c.hillTop {
+                                label = ground
+                            } else if v >= c.mountainTop {
+                                label = v < c.snowBottom ? snow : mountain
+                            } else if hasClouds {
+                                // Clouds thin out in the last quarter unit above the horizon.
+                                let nearHorizon = Swift.max(0, 0.25 - (c.horizon - v))
+                                label = cloudRow[x] > cloudThreshold + 0.5 * nearHorizon ? cloud : sky
+                            } else {
+                                label = sky
+                            }
+                            row[x] = label
+                        }
                     }
                 }
             }

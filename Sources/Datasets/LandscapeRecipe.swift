@@ -89,7 +89,7 @@ struct LandscapeRecipe {
 
         // Per-sample palette variety: ±10% brightness, a slight tint.
         let brightness = rng.uniform(0.9, 1.1)
-        let tint = Color(rng.uniform(0.94, 1.06), rng.uniform(0.94, 1.06), rng.uniform(0.94, 1.06))
+        let tint = Color(r: rng.uniform(0.94, 1.06), g: rng.uniform(0.94, 1.06), b: rng.uniform(0.94, 1.06))
         palette = ScenePalette.base(scene).jittered(brightness: brightness, tint: tint)
 
         switch scene {
@@ -148,7 +148,7 @@ struct LandscapeRecipe {
             // Flat tops with steep sides: keep the step, rise only in the last fifth.
             shape = (step + Swift.max(0, f - 0.8) * 5) / terraces
         }
-        return h - mountainHeight * Swift.max(shape, -0.05)
+        return h - mountainHeight * Swift.min(1.15, Swift.max(shape, -0.05))
     }
 
     /// The lowest v of the snow on the mountains (snow lies between the ridge and this line).

@@ -17,17 +17,22 @@ final class GradNode {
     }
 }
 
-/// Whether ops record the graph. Off inside `withNoGrad`.
+/// Whether ops record the graph: off inside `withNoGrad`. The setting belongs to the calling
+/// thread, so a background evaluation never switches recording off for a training loop.
 public enum GradMode {
-    public fileprivate(set) static var isEnabled = true
+    private static let disabledDepth = ThreadLocalInt(initial: 0)
+    public static var isEnabled: Bool { disabledDepth.value == 0 }
+
+    fileprivate static func withDisabled<R>(_ body: () throws -> R) rethrows -> R {
+        disabledDepth.value += 1
+        defer { disabledDepth.value -= 1 }
+        return try body()
+    }
 }
 
 /// Runs `body` without recording the graph: for inference, evaluation and optimizer updates.
 public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
-    let saved = GradMode.isEnabled
-    GradMode.isEnabled = false
-    defer { GradMode.isEnabled = saved }
-    return try body()
+    try GradMode.withDisabled(body)
 }
 
 extension Tensor {

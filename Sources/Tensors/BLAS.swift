@@ -8,9 +8,10 @@ import CBLAS
 /// when asked. Every matrix product in the library goes through here, and so through BLAS.
 /// `lda`, `ldb`, `ldc` default to the packed row lengths.
 ///
-/// Large products are split into blocks of C's columns (or rows, when C is tall) that run on
-/// `Parallel.threadCount` workers, each calling single-threaded BLAS. Every element of C is computed
-/// by the same sequence of operations whatever the split, so results do not depend on the threads.
+/// Large products are split into blocks of 128 columns of C (or rows, when C is taller than wide)
+/// that run on `Parallel.threadCount` workers, each calling single-threaded BLAS. The blocks depend
+/// only on the shapes, never on the thread count, so results are the same bits with any number of
+/// threads.
 public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                   alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
                   b: UnsafePointer<Float>, ldb: Int? = nil,
@@ -18,18 +19,16 @@ public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
     let lda = lda ?? (transA ? m : k)
     let ldb = ldb ?? (transB ? k : n)
     let ldc = ldc ?? n
-    let threads = Parallel.threadCount
     let work = Double(m) * Double(n) * Double(k)
-    guard threads > 1, Parallel.mayParallelizeGEMM, work >= 2_000_000, max(m, n) >= 64 else {
+    let splitColumns = n >= m
+    let side = splitColumns ? n : m
+    let block = 128
+    guard work >= 2_000_000, side > block else {
         blasGEMM(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         return
     }
-    // Split the longer side of C into `threads` blocks, multiples of 16 for the kernels' tiles.
-    let splitColumns = n >= m
-    let side = splitColumns ? n : m
-    let block = ((side + threads - 1) / threads + 15) / 16 * 16
     let pieces = (side + block - 1) / block
-    Parallel.forEachWithSerialBLAS(pieces) { p in
+    let run = { (p: Int) in
         let lo = p * block, len = min(block, side - lo)
         if splitColumns {
             // Columns lo..<lo+len of op(B) and C.
@@ -40,6 +39,11 @@ public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
             let aOffset = transA ? lo : lo * lda
             blasGEMM(transA, transB, len, n, k, alpha, a + aOffset, lda, b, ldb, beta, c + lo * ldc, ldc)
         }
+    }
+    if Parallel.insideWorker.value == 1 {
+        for p in 0..<pieces { run(p) }
+    } else {
+        Parallel.forEachWithSerialBLAS(pieces, run)
     }
 }
 

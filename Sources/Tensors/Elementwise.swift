@@ -12,7 +12,7 @@ func broadcastKernel(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> 
             Parallel.forRanges(a.count) { r in for i in r { o[i] = f(pa[i], pb[i]) } }
         }
     }
-    if b.count == 1 {
+    if b.count == 1 && b.rank <= a.rank {
         let s = pb[0]
         return Tensor.make(a.shape) { d in
             let o = d.baseAddress!

@@ -10,20 +10,34 @@ import CBLAS
 /// splits large products into column or row blocks and runs them on our workers, so one pool of
 /// `threadCount` threads does all the work.
 public enum Parallel {
-    /// Worker threads for our kernels and for BLAS (default: every active core).
-    public private(set) static var threadCount: Int = {
+    /// Worker threads for the kernels called from this thread (default: every active core).
+    public static var threadCount: Int {
+        let local = threadOverride.value
+        return local > 0 ? local : processThreadCount
+    }
+
+    private static var processThreadCount: Int = {
         setBLASThreads(1)
         return ProcessInfo.processInfo.activeProcessorCount
     }()
 
-    /// Caps the kernels at `n` threads (the chapters' `--threads`).
+    /// Kernels called from the current thread inside `withThreadCount` use this many workers.
+    private static let threadOverride = ThreadLocalInt(initial: 0)
+
+    /// Caps the kernels at `n` threads for the whole process (the chapters' `--threads`).
     public static func setThreadCount(_ n: Int) {
         setBLASThreads(1)
-        threadCount = max(1, n)
+        processThreadCount = max(1, n)
     }
 
-    /// False inside a parallel region whose chunks call `sgemm`, so it does not split again.
-    static var mayParallelizeGEMM = true
+    /// Runs `body` with kernels called from this thread using `n` workers; other threads keep
+    /// theirs. Tests use it to compare thread counts side by side.
+    public static func withThreadCount<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        let saved = threadOverride.value
+        threadOverride.value = max(1, n)
+        defer { threadOverride.value = saved }
+        return try body()
+    }
 
     private static func setBLASThreads(_ n: Int) {
         #if canImport(CBLAS)
@@ -42,14 +56,19 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(i)` for `i` in `0..<count` in parallel, where each `body` calls `sgemm` on a
-    /// small product that is better left whole (attention heads).
+    /// Runs `body(i)` for `i` in `0..<count` in parallel, where each `body` may call `sgemm`:
+    /// the products run whole on their worker rather than splitting again.
     public static func forEachWithSerialBLAS(_ count: Int, _ body: (Int) -> Void) {
         if count <= 1 || threadCount == 1 { for i in 0..<count { body(i) }; return }
-        mayParallelizeGEMM = false
-        defer { mayParallelizeGEMM = true }
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            insideWorker.value = 1
+            body(i)
+            insideWorker.value = 0
+        }
     }
+
+    /// 1 on a worker thread running a chunk of `forEachWithSerialBLAS`.
+    static let insideWorker = ThreadLocalInt(initial: 0)
 
     /// Splits `0..<count` into contiguous ranges of at least `grain` elements, one or more per
     /// thread, and runs `body` on each range. Element-wise kernels use this.

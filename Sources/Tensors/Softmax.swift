@@ -20,7 +20,10 @@ func softmaxKernel(_ x: Tensor, axis: Int, log: Bool) -> Tensor {
                 let s = src + o * n * inner + j, t = dst + o * n * inner + j
                 var m = -Float.infinity
                 for i in 0..<n { m = Swift.max(m, s[i * inner]) }
-                if m == -.infinity { m = 0 } // a fully masked row: uniform rather than NaN
+                if m == -.infinity { // a fully masked row: uniform rather than NaN
+                    for i in 0..<n { t[i * inner] = log ? -Foundation.log(Float(n)) : 1 / Float(n) }
+                    continue
+                }
                 var sum: Float = 0
                 for i in 0..<n { let e = Foundation.exp(s[i * inner] - m); t[i * inner] = e; sum += e }
                 if log {

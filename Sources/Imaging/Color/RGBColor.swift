@@ -45,8 +45,8 @@ public struct RGBColor: Hashable, Sendable {
 
     /// The colour `t` of the way towards `other` (interpolated in sRGB values).
     public func mixed(with other: RGBColor, amount t: Float) -> RGBColor {
-        RGBColor(red: red + (other.red - red) * t, green: green + (other.green - green) * t,
-                 blue: blue + (other.blue - blue) * t)
+        RGBColor(red: red * (1 - t) + other.red * t, green: green * (1 - t) + other.green * t,
+                 blue: blue * (1 - t) + other.blue * t)
     }
 
     private static func byte(_ x: Float) -> UInt8 {

@@ -11,6 +11,8 @@ public enum DiagramError: Error, Equatable, CustomStringConvertible, LocalizedEr
     case renderFailed(format: String, message: String)
     /// Graphviz could not be started (no context, no plugins).
     case graphvizUnavailable(message: String)
+    /// A diagram description that cannot be drawn (e.g. a link to a stage that does not exist).
+    case invalidDiagram(String)
     /// A file name given to `write(to:name:)` cannot name a file.
     case invalidName(String, reason: String)
     /// A file or its folder could not be written.
@@ -26,6 +28,8 @@ public enum DiagramError: Error, Equatable, CustomStringConvertible, LocalizedEr
             return "Graphviz could not render \(format): \(message)"
         case .graphvizUnavailable(let message):
             return "Graphviz is unavailable: \(message)"
+        case .invalidDiagram(let message):
+            return "the diagram cannot be drawn: \(message)"
         case .invalidName(let name, let reason):
             return "'\(name)' cannot be a diagram file name: \(reason)"
         case .unwritable(let path, let reason):

@@ -18,7 +18,7 @@ public enum Graphviz {
 
         beginCapture()
         defer { endCapture() }
-        guard let graph = agmemread(dot) else {
+        guard let graph = GraphvizReader.read(dot) else {
             throw DiagramError.invalidDOT(message: capturedMessage(or: "the source is not a graph"))
         }
         defer { agclose(graph) }

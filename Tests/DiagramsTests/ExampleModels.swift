@@ -61,7 +61,7 @@ enum ExampleModels {
             levels.append(.container("\(index)", kind: "Module", outputShape: [batch, out, size, size], parts))
         }
         let latent = [batch, channels, size, size] // [B, C, H, W]
-        return .container("encoder", kind: "Encoder", outputShape: latent, [
+        return .container("encoder", kind: "Encoder", outputShape: [batch, 64, size, size], [
             conv("conv_in", 3, base, kernel: 3, output: [batch, base, 32, 32]),
             .container("down", kind: "ModuleList", levels),
             .container("mid", kind: "Module", outputShape: latent, [

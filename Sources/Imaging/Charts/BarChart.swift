@@ -46,19 +46,23 @@ public struct BarChart: Chart {
         let roughBand = (width - 140) / Double(max(1, bars.count))
         let slanted = longest > roughBand * 0.95
         let labelEvery = max(1, Int((Double(bars.count) * 14 / (width - 140)).rounded(.up)))
+        // Names slanted at 35° reach left by cos 35° of their length from the first bar's centre.
+        let firstName = slanted ? textWidth(labels.first ?? "", size: ChartFrame.tickSize) * 0.82 - roughBand / 2 + 8 : 0
         let frame = ChartFrame(width: width, height: height, hasTitle: !title.isEmpty, hasSubtitle: subtitle != nil,
-                               yTickLabels: yAxis.labels, right: 0, bottomExtra: slanted ? longest * 0.6 : 0)
+                               yTickLabels: yAxis.labels, right: 0, bottomExtra: slanted ? longest * 0.6 : 0,
+                               leftExtra: firstName)
         var svg = SVGWriter(width: width, height: height)
         frame.drawTitle(&svg, title: title, subtitle: subtitle)
         frame.drawYAxis(&svg, yAxis, label: yLabel)
         let band = frame.plotW / Double(max(1, bars.count))
+        let barWidth = min(band * 0.7, 110)
         let base = frame.y(yAxis.fraction(yScale == .linear ? 0 : yAxis.lower) ?? 0)
         for (i, bar) in bars.enumerated() {
             let center = frame.plotX + (Double(i) + 0.5) * band
             if let f = yAxis.fraction(bar.value) {
                 let top = frame.y(f)
                 let color = (bar.color ?? Palette.categorical.color(0)).hex
-                svg.rect(x: center - band * 0.35, y: min(top, base), width: band * 0.7, height: Swift.abs(base - top), fill: color)
+                svg.rect(x: center - barWidth / 2, y: min(top, base), width: barWidth, height: Swift.abs(base - top), fill: color)
                 if bars.count <= 16 {
                     let above = bar.value >= 0 || yScale == .log
                     svg.text(ChartNumber.short(bar.value), x: center, y: above ? top - 5 : top + 14,

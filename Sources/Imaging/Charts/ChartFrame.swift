@@ -8,17 +8,19 @@ struct ChartFrame {
     static let titleSize = 16.0, labelSize = 13.0, tickSize = 11.0
     static let axisColor = "#444444", gridColor = "#e6e6e6"
 
+    /// `right` is the room kept right of the plot (legend, colour bar); `bottomExtra` and
+    /// `leftExtra` make room for slanted category names.
     init(width: Double, height: Double, hasTitle: Bool, hasSubtitle: Bool, yTickLabels: [String],
-         right: Double, bottomExtra: Double = 0) {
+         right: Double, bottomExtra: Double = 0, leftExtra: Double = 0) {
         self.width = width
         self.height = height
         let top: Double = 14 + (hasTitle ? 24 : 0) + (hasSubtitle ? 18 : 0) + 8
         let tickWidth = yTickLabels.map { textWidth($0, size: Self.tickSize) }.max() ?? 0
-        let left = 16 + 14 + tickWidth + 8
+        let left = max(16 + 14 + tickWidth + 8, leftExtra)
         let bottom: Double = 14 + 18 + 22 + bottomExtra
         plotX = left
         plotY = top
-        plotW = max(40, width - left - right - 16)
+        plotW = max(40, width - left - right - (right > 0 ? 28 : 16))
         plotH = max(40, height - top - bottom)
     }
 
@@ -77,9 +79,10 @@ struct ChartFrame {
     }
 
     /// A clip path named `id` covering the plot area, for data that may run outside it.
+    /// (A few pixels larger, so that dots on the edge are not cut in half.)
     func defineClip(_ svg: inout SVGWriter, id: String) {
-        svg.raw("<defs><clipPath id=\"\(id)\"><rect x=\"\(n(plotX))\" y=\"\(n(plotY))\" width=\"\(n(plotW))\""
-                + " height=\"\(n(plotH))\"/></clipPath></defs>")
+        svg.raw("<defs><clipPath id=\"\(id)\"><rect x=\"\(n(plotX - 4))\" y=\"\(n(plotY - 4))\""
+                + " width=\"\(n(plotW + 8))\" height=\"\(n(plotH + 8))\"/></clipPath></defs>")
     }
 }
 

@@ -8,7 +8,7 @@ import Tensors
 /// HeatMap(title: "Attention, head 0", xLabel: "key position", yLabel: "query position",
 ///         matrix: weights)   // [T, T]
 /// ```
-/// Cells are square. Up to 4096 cells are drawn as SVG rectangles; larger matrices are embedded
+/// Cells are square. Up to 1024 cells are drawn as SVG rectangles; larger matrices are embedded
 /// as one PNG picture (nearest-neighbour enlarged, so cells stay sharp) to keep the file small.
 public struct HeatMap: Chart {
     public var title: String
@@ -48,7 +48,7 @@ public struct HeatMap: Chart {
                   colorMap: colorMap, range: range)
     }
 
-    static let maxCellsAsRectangles = 4096
+    static let maxCellsAsRectangles = 1024
 
     public var svg: String {
         let rows = values.count, cols = values.first?.count ?? 0
@@ -75,11 +75,12 @@ public struct HeatMap: Chart {
         func fraction(_ v: Double) -> Double { (v - low) / (high - low) }
 
         if rows * cols <= Self.maxCellsAsRectangles {
+            svg.raw("<g shape-rendering=\"crispEdges\">")
+            defer { svg.raw("</g>") }
             for r in 0..<rows {
                 for c in 0..<cols {
                     let color = colorMap.color(at: fraction(values[r][c])).hex
-                    // A hair wider than the cell, so no seams show between neighbours.
-                    svg.rect(x: x0 + Double(c) * cell, y: y0 + Double(r) * cell, width: cell + 0.3, height: cell + 0.3, fill: color)
+                    svg.rect(x: x0 + Double(c) * cell, y: y0 + Double(r) * cell, width: cell, height: cell, fill: color)
                 }
             }
         } else if let png = embeddedPNG(rows: rows, cols: cols, cell: cell, fraction: fraction) {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A top-to-bottom picture of a model's module tree, drawn as a `DotGraph`.
 ///
 /// Each module is a record node `name | kind detail | parameters | output shape`, coloured by
@@ -34,8 +36,9 @@ public struct ArchitectureDiagram: Sendable {
     /// The diagram as a graph, ready for `dot`, `render(format:)` or `write(to:name:)`.
     public var graph: DotGraph {
         var graph = DotGraph(name: "architecture", rankDirection: .topToBottom, fontName: fontName)
+        // NN names its root "", so fall back to the kind alone.
         let heading = [title ?? root.name, root.kind, DiagramText.count(root.parameterCount) + " parameters"]
-        graph.label = .text(heading.joined(separator: "  ·  "))
+        graph.label = .text(heading.filter { !$0.isEmpty }.joined(separator: "  ·  "))
         graph.graphAttributes.merge(["labelloc": "t", "labeljust": "l", "fontsize": "14", "nodesep": "0.3",
                                      "ranksep": "0.3", "pad": "0.2", "bgcolor": "white"])
         graph.nodeDefaults.merge(["shape": "Mrecord", "style": "filled", "fontsize": "10", "height": "0.3",
@@ -44,22 +47,31 @@ public struct ArchitectureDiagram: Sendable {
 
         // The input goes first, so Graphviz keeps the modules it feeds in their order.
         if let inputShape {
-            graph.addNode("input", label: .text("input\n" + DiagramText.shape(inputShape)),
+            graph.addNode(Self.inputID, label: .text("input\n" + DiagramText.shape(inputShape)),
                           attributes: ["shape": "box", "style": "rounded,dashed", "color": "#64748b"])
         }
         let ends: Ends
         if root.children.isEmpty || maxDepth == 0 {
-            ends = drawLeaf(Item(node: root, name: root.name, path: "root"), into: &graph)
+            let name = root.name.isEmpty ? root.kind : root.name
+            ends = drawLeaf(Item(node: root, name: name, path: Self.rootID), into: &graph)
         } else {
             ends = drawChildren(of: root, path: "", depth: 0, into: &graph)
         }
         if inputShape != nil {
-            for entry in ends.entries { graph.addEdge(from: "input", to: entry) }
+            for entry in ends.entries { graph.addEdge(from: Self.inputID, to: entry) }
         }
         return graph
     }
 
+    /// Writes `name.dot`, `name.svg` and `name.png` into `directory` (see `DotGraph.write`).
+    public func write(to directory: URL, name: String) throws {
+        try graph.write(to: directory, name: name)
+    }
+
     // MARK: - Walking the tree
+
+    /// Node ids of the input and of a root drawn alone; `@` keeps them apart from module paths.
+    static let inputID = "@input", rootID = "@root"
 
     /// A module as drawn: its name relative to the enclosing box and its unique path (node id).
     struct Item {
@@ -200,7 +212,10 @@ public struct ArchitectureDiagram: Sendable {
     }
 
     func drawLeaf<Body: DotGraphBody>(_ item: Item, into body: inout Body) -> Ends {
-        var fields: [RecordField] = [.text(item.name), .text(kindText(item.node))]
+        var fields: [RecordField] = [.text(item.name)]
+        if !Self.anonymousKinds.contains(item.node.kind), item.name != item.node.kind {
+            fields.append(.text(kindText(item.node)))
+        }
         if item.node.parameterCount > 0 { fields.append(.text(DiagramText.count(item.node.parameterCount))) }
         if let shape = item.node.outputShape { fields.append(.text(DiagramText.shape(shape))) }
         body.addNode(item.path, label: .record(fields), attributes: colorAttributes(item.node))

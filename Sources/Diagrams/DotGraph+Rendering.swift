@@ -10,9 +10,17 @@ public enum DiagramFormat: String, CaseIterable, Sendable {
 
 extension DotGraph {
     /// Lays the graph out with `dot` and renders it in this process through libgvc.
+    /// PNGs are drawn at `pngResolution` dots per inch unless the graph sets its own `dpi`.
     public func render(format: DiagramFormat) throws -> [UInt8] {
-        try Graphviz.render(dot: dot, format: format.rawValue)
+        var graph = self
+        if format == .png, graph.graphAttributes["dpi"] == nil {
+            graph.graphAttributes["dpi"] = String(DotGraph.pngResolution)
+        }
+        return try Graphviz.render(dot: graph.dot, format: format.rawValue)
     }
+
+    /// 1.5× Graphviz's 96 dpi, so PNGs stay sharp on high-density screens.
+    public static let pngResolution = 144
 
     /// Writes `name.dot`, `name.svg` and `name.png` into `directory`, creating it if needed.
     /// Each file is written to a temporary file and renamed into place, so a reader never

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A conceptual diagram: stages in a left-to-right chain, with what flows between them written on
 /// the arrows (usually a tensor shape). Several lanes stack top to bottom, each boxed with its
 /// title, and links join stages across lanes.
@@ -158,6 +160,11 @@ public struct PipelineDiagram: Sendable {
             graph.addEdge(from: from, to: to, label: link.label.map { .text($0) }, attributes: attributes)
         }
         return graph
+    }
+
+    /// Writes `name.dot`, `name.svg` and `name.png` into `directory` (see `DotGraph.write`).
+    public func write(to directory: URL, name: String) throws {
+        try graph().write(to: directory, name: name)
     }
 
     /// Title in bold, detail smaller and grey underneath.

@@ -72,7 +72,7 @@ struct ArchitectureDiagramTests {
     @Test func sequentialFlowChainsThroughBoxes() {
         let graph = ArchitectureDiagram(root: ExampleModels.vqganEncoder(), maxDepth: 2, inputShape: [8, 3, 32, 32]).graph
         let edges = Set(graph.allEdges.map { "\($0.from) -> \($0.to)" })
-        #expect(edges.contains("input -> conv_in"))
+        #expect(edges.contains("@input -> conv_in"))
         #expect(edges.contains("conv_in -> down.0.block.0…"))
         #expect(edges.contains("down.0.block.0… -> down.0.downsample"))
         #expect(edges.contains("down.0.downsample -> down.1.block.0"))
@@ -87,9 +87,25 @@ struct ArchitectureDiagramTests {
     @Test func parallelFlowFansOutAndIn() {
         let graph = ArchitectureDiagram(root: ExampleModels.gpt(), maxDepth: 2, inputShape: [4, 64]).graph
         let edges = Set(graph.allEdges.map { "\($0.from) -> \($0.to)" })
-        #expect(edges.isSuperset(of: ["input -> embeddings.tok_emb", "input -> embeddings.pos_emb",
+        #expect(edges.isSuperset(of: ["@input -> embeddings.tok_emb", "@input -> embeddings.pos_emb",
                                       "embeddings.tok_emb -> drop", "embeddings.pos_emb -> drop"]))
         #expect(!edges.contains("embeddings.tok_emb -> embeddings.pos_emb"))
+    }
+
+    @Test func unnamedRootsAndModulesNamedInputWork() throws {
+        // NN's module trees name the root "".
+        let root = ArchitectureNode.container("", kind: "Taster", [
+            ArchitectureNode(name: "input", kind: "Linear", parameterCount: 12, outputShape: [2, 4]),
+            ArchitectureNode(name: "root", kind: "ReLU", outputShape: [2, 4]),
+        ])
+        let graph = ArchitectureDiagram(root: root, inputShape: [2, 2]).graph
+        #expect(graph.label == .text("Taster  ·  12 parameters"))
+        #expect(graph.allNodes.map(\.id) == ["@input", "input", "root"])
+        #expect(graph.allEdges.map { "\($0.from) -> \($0.to)" } == ["input -> root", "@input -> input"])
+        let texts = svgTexts(try graph.render(format: .svg))
+        #expect(texts.contains("input") && texts.contains("Linear") && texts.contains("2×2"))
+        let alone = ArchitectureDiagram(root: root, maxDepth: 0).graph
+        #expect(fieldsText(alone.allNodes.first?.label) == "Taster | 12")
     }
 
     @Test func runNames() {

@@ -91,6 +91,12 @@ struct GraphvizTests {
         #expect(svgTexts(svg) == ["a", "b"])
     }
 
+    @Test func malformedHTMLLabelThrows() {
+        var graph = DotGraph(name: "html")
+        graph.addNode("a", label: .html("<B>never closed"))
+        #expect(throws: DiagramError.self) { try graph.render(format: .svg) }
+    }
+
     @Test func unknownFormatAndEngineThrow() throws {
         #expect {
             try Graphviz.render(dot: "digraph { a }", format: "nosuchformat")

@@ -54,6 +54,7 @@ let tests: [Target] = [
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
     .testTarget(name: "WorkbookTests", dependencies: ["Workbook", "TestSupport"]),
     .testTarget(name: "BookTests", dependencies: ["BookWeaver"]),
+    .testTarget(name: "TamingTests", dependencies: ["Taming", "TestSupport"]),
 ]
 
 let package = Package(

@@ -107,6 +107,8 @@ extension Tensor {
     }
     public static func * (s: Float, a: Tensor) -> Tensor { a * s }
     public static func / (a: Tensor, s: Float) -> Tensor { a * (1 / s) }
+    /// s / x element-wise.
+    public static func / (s: Float, a: Tensor) -> Tensor { a.unary("rdiv", { s / $0 }, { x, y in -y / x }) }
 
     // MARK: Unary functions
 

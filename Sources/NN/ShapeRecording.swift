@@ -35,12 +35,13 @@ enum ShapeRecorder {
 extension Module {
     /// Notes this module's input and output shapes when a recording is running; returns `output`.
     @inline(__always) @discardableResult
-    public func recordShapes(_ inputs: Tensor..., output: Tensor) -> Tensor {
-        if ShapeRecorder.current != nil { logShapes(inputs.map(\.shape), output.shape) }
+    public func recordShapes(_ input: Tensor, output: Tensor) -> Tensor {
+        if ShapeRecorder.current != nil { logShapes([input.shape], output.shape) }
         return output
     }
 
-    /// The same for inputs that are not tensors (token indices): their shapes given directly.
+    /// The same for several inputs, or inputs that are not tensors (token indices): their shapes
+    /// given directly.
     @inline(__always) @discardableResult
     public func recordShapes(inputShapes: [[Int]], output: Tensor) -> Tensor {
         if ShapeRecorder.current != nil { logShapes(inputShapes, output.shape) }

@@ -188,3 +188,22 @@ extension NNSuite {
         }
     }
 }
+
+extension NNSuite.SafeTensorsTests {
+    @Test("a module saves and loads itself by name; a mismatch names the file and the tensors")
+    func moduleFiles() throws {
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("m.safetensors")
+        var rng = RandomGenerator(seed: 1)
+        let a = Linear(inFeatures: 3, outFeatures: 2, rng: &rng), b = Linear(inFeatures: 3, outFeatures: 2, rng: &rng)
+        try a.saveSafeTensors(to: url, metadata: ["note": "x"])
+        #expect(try b.loadSafeTensors(from: url) == ["note": "x"])
+        expectBitIdentical(b.weight, a.weight)
+        expectBitIdentical(b.bias!, a.bias!)
+        let c = Linear(inFeatures: 4, outFeatures: 2, bias: false, rng: &rng)
+        let error = try #require(throws: SafeTensorsError.self) { try c.loadSafeTensors(from: url) }
+        #expect(error.file == url.path)
+        #expect(error.problem.contains("unexpected bias") && error.problem.contains("weight is [2, 3], expected [2, 4]"))
+    }
+}

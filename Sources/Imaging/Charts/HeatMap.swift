@@ -136,14 +136,8 @@ public struct HeatMap: Chart {
     /// The matrix as a base64 PNG, each cell enlarged to about its size on the page.
     private func embeddedPNG(rows: Int, cols: Int, cell: Double, fraction: (Double) -> Double) -> String? {
         let factor = max(1, min(8, Int(cell.rounded(.up))))
-        let image = Tensor.make([3, rows, cols]) { out in
-            let plane = rows * cols
-            for r in 0..<rows {
-                for c in 0..<cols {
-                    let rgb = colorMap.color(at: fraction(values[r][c])).tensorValues
-                    for k in 0..<3 { out[k * plane + r * cols + c] = rgb[k] }
-                }
-            }
+        let image = paint(count: rows * cols, height: rows, width: cols) {
+            colorMap.color(at: fraction(values[$0 / cols][$0 % cols]))
         }
         guard let bytes = try? PNGImage.encode(upscaled(image, by: factor)) else { return nil }
         return Data(bytes).base64EncodedString()

@@ -38,13 +38,14 @@ public struct ColorMap: Sendable {
     /// the scale; by default the smallest and largest finite values.
     public func image(_ values: Tensor, range: ClosedRange<Float>? = nil) -> Tensor {
         precondition(values.rank == 2, "a heat map needs [H, W] values, not \(values.shape)") // invariant
-        let data = values.scalars
-        let finite = data.filter { $0.isFinite }
-        let low = range?.lowerBound ?? finite.min() ?? 0
-        let high = range?.upperBound ?? finite.max() ?? 1
-        let span = high > low ? high - low : 1
-        return paint(count: data.count, height: values.shape[0], width: values.shape[1]) {
-            color(at: Double((data[$0] - low) / span)).tensorValues
+        return values.withUnsafeBufferPointer { data in
+            let finite = data.filter { $0.isFinite }
+            let low = range?.lowerBound ?? finite.min() ?? 0
+            let high = range?.upperBound ?? finite.max() ?? 1
+            let span = high > low ? high - low : 1
+            return paint(count: data.count, height: values.shape[0], width: values.shape[1]) {
+                color(at: Double((data[$0] - low) / span))
+            }
         }
     }
 }

@@ -56,8 +56,10 @@ public struct Palette: Sendable {
 /// A label map as a picture: [3, H, W] in [-1, 1], label i painted `palette.color(i)`.
 public func colorize(labels: [UInt8], width: Int, height: Int, palette: Palette = .categorical) -> Tensor {
     precondition(labels.count == width * height, "\(labels.count) labels for \(width)×\(height)") // invariant
-    let table = (0..<256).map { palette.color($0).tensorValues }
-    return paint(count: labels.count, height: height, width: width) { table[Int(labels[$0])] }
+    let table = (0..<256).map { palette.color($0) }
+    return labels.withUnsafeBufferPointer { labels in
+        paint(count: labels.count, height: height, width: width) { table[Int(labels[$0])] }
+    }
 }
 
 /// A label map as a picture, coloured with `palette`.
@@ -69,19 +71,20 @@ public func colorize(_ map: LabelMap, palette: Palette = .categorical) -> Tensor
 /// its hashed `Palette.codeColor`, so equal codes look equal across figures.
 public func colorize(codes: [Int], width: Int, height: Int) -> Tensor {
     precondition(codes.count == width * height, "\(codes.count) codes for \(width)×\(height)") // invariant
-    var table: [Int: [Float]] = [:]
-    for code in Set(codes) { table[code] = Palette.codeColor(code).tensorValues }
+    var table: [Int: RGBColor] = [:]
+    for code in Set(codes) { table[code] = Palette.codeColor(code) }
     return paint(count: codes.count, height: height, width: width) { table[codes[$0]]! } // invariant: every code is in the table
 }
 
-/// A [3, H, W] tensor whose pixel i has the colour `colorOf(i)` (three values in [-1, 1]).
-func paint(count: Int, height: Int, width: Int, _ colorOf: (Int) -> [Float]) -> Tensor {
-    Tensor.make([3, height, width]) { out in
+/// A [3, H, W] tensor in [-1, 1] whose pixel i (row-major) has the colour `colorOf(i)`.
+func paint(count: Int, height: Int, width: Int, _ colorOf: (Int) -> RGBColor) -> Tensor {
+    precondition(count == height * width, "\(count) colours for \(height)×\(width)") // invariant
+    return Tensor.make([3, height, width]) { out in
         for i in 0..<count {
-            let rgb = colorOf(i)
-            out[i] = rgb[0]
-            out[count + i] = rgb[1]
-            out[2 * count + i] = rgb[2]
+            let color = colorOf(i)
+            out[i] = 2 * color.red - 1
+            out[count + i] = 2 * color.green - 1
+            out[2 * count + i] = 2 * color.blue - 1
         }
     }
 }

@@ -74,7 +74,7 @@ public struct LandscapeGenerator: Sendable {
     /// Returns `[3, H, W]` in [-1, 1]. Throws when the map's size does not match.
     public func render(segmentation: [UInt8], width: Int, height: Int, scene: SceneClass,
                        index: Int = 0, pixelsPerUnit: Float? = nil) throws -> Tensor {
-        guard width > 0, height > 0, segmentation.count == width * height else {
+        guard width > 0, height > 0, segmentation.count == width * height, (pixelsPerUnit ?? 1) > 0 else {
             throw DatasetError.mismatchedSegmentation(
                 "a segmentation map of \(segmentation.count) labels cannot be painted at \(width)×\(height)")
         }
@@ -83,8 +83,15 @@ public struct LandscapeGenerator: Sendable {
         return LandscapeRenderer(recipe: recipe, frame: frame).render(segmentation)
     }
 
-    /// Paints a layout made by `layout(index:...)`: the same picture `sample` would have made.
-    public func render(_ layout: LandscapeLayoutMap) -> Tensor {
+    /// Paints a layout made by `layout(index:...)`: the same picture `sample` would have made
+    /// (or, if its labels were edited, a picture that follows the edited map).
+    /// - Throws: `DatasetError.mismatchedSegmentation` when the labels no longer fit its size.
+    public func render(_ layout: LandscapeLayoutMap) throws -> Tensor {
+        guard layout.width > 0, layout.height > 0, layout.labels.count == layout.width * layout.height,
+              layout.pixelsPerUnit > 0 else {
+            throw DatasetError.mismatchedSegmentation(
+                "a layout of \(layout.labels.count) labels cannot be painted at \(layout.width)×\(layout.height)")
+        }
         let recipe = LandscapeRecipe(seed: seed, index: layout.index, scene: layout.scene)
         let frame = LandscapeFrame(width: layout.width, height: layout.height, pixelsPerUnit: layout.pixelsPerUnit)
         return LandscapeRenderer(recipe: recipe, frame: frame).render(layout.labels)

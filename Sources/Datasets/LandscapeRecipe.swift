@@ -105,8 +105,9 @@ struct LandscapeRecipe {
             if hasSun < 0.45 { sunU = sunPosition }
         case .snow:
             ground = .snow
-            snowLine = rng.uniform(0.0, 0.45)
-            cloudCover = rng.uniform(0.45, 0.9)
+            snowLine = rng.uniform(0.15, 0.55)
+            cloudCover = rng.uniform(0.25, 0.75)
+            hillTreeDensity = rng.uniform(0.5, 1)
             coniferShare = 1
             lakeChance *= 0.7
             if hasSun < 0.1 { sunU = sunPosition }

@@ -8,8 +8,8 @@ import Tensors
 /// channel (as if saved to PNG and read back), a quarter of the memory of Floats: 10,000 examples
 /// of 64×64 take 123 MB.
 ///
-///     let train = ProceduralDataset(seed: 1, count: 2000, width: 32, height: 32)
-///     let valid = ProceduralDataset(seed: 1, count: 200, width: 32, height: 32, split: .validation)
+///     let train = try ProceduralDataset(seed: 1, count: 2000, width: 32, height: 32)
+///     let valid = try ProceduralDataset(seed: 1, count: 200, width: 32, height: 32, split: .validation)
 public struct ProceduralDataset: Dataset, Sendable {
     /// Which landscapes a dataset holds.
     public enum Split: Sendable { case train, validation }
@@ -32,10 +32,13 @@ public struct ProceduralDataset: Dataset, Sendable {
 
     /// Generates `count` landscapes of `width`×`height` (spread over the worker threads).
     /// `pixelsPerUnit` sets the scale (default: the height, i.e. whole standard views).
+    /// - Throws: `DatasetError.invalidArgument` for a negative count, an empty size or scene list.
     public init(seed: UInt64, count: Int, width: Int, height: Int, split: Split = .train,
-                scenes: [SceneClass] = SceneClass.allCases, pixelsPerUnit: Float? = nil) {
-        precondition(count >= 0 && width > 0 && height > 0 && !scenes.isEmpty,
-                     "dataset of \(count) × \(width)×\(height), \(scenes.count) scenes") // invariant: callers validate options
+                scenes: [SceneClass] = SceneClass.allCases, pixelsPerUnit: Float? = nil) throws {
+        guard count >= 0, width > 0, height > 0, !scenes.isEmpty, (pixelsPerUnit ?? 1) > 0 else {
+            throw DatasetError.invalidArgument(
+                "cannot make \(count) landscapes of \(width)×\(height) from \(scenes.count) scene classes")
+        }
         self.count = count
         self.width = width
         self.height = height

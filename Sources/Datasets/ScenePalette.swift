@@ -97,10 +97,10 @@ struct ScenePalette {
                 sun: Color(235, 235, 220), reflectivity: 0.7, starDensity: 0.04)
         case .snow:
             ScenePalette(
-                skyTop: Color(140, 160, 185), skyHorizon: Color(215, 222, 230),
-                cloudLit: Color(235, 238, 242), cloudShade: Color(160, 168, 182),
-                mountain: Color(110, 120, 140), mountainShade: Color(75, 85, 105),
-                snowLit: Color(248, 250, 255), snowShade: Color(175, 190, 215),
+                skyTop: Color(105, 130, 168), skyHorizon: Color(196, 208, 222),
+                cloudLit: Color(232, 236, 242), cloudShade: Color(150, 158, 175),
+                mountain: Color(95, 105, 128), mountainShade: Color(60, 68, 90),
+                snowLit: Color(248, 250, 255), snowShade: Color(160, 178, 210),
                 grassFar: Color(120, 130, 110), grassNear: Color(95, 110, 80),
                 tree: Color(25, 50, 45), treeLit: Color(60, 85, 75),
                 water: Color(95, 120, 140), sand: Color(190, 185, 170), sandShade: Color(150, 145, 135),

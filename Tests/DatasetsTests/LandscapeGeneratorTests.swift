@@ -109,7 +109,7 @@ struct LandscapeGeneratorTests {
             let sample = generator.sample(index: index, width: 40, height: 30)
             let layout = generator.layout(index: index, width: 40, height: 30)
             #expect(layout.labels == sample.segmentation)
-            #expect(generator.render(layout).scalars == sample.image.scalars)
+            #expect(try generator.render(layout).scalars == sample.image.scalars)
             let painted = try generator.render(segmentation: sample.segmentation, width: 40, height: 30,
                                                scene: sample.scene, index: index)
             #expect(painted.scalars == sample.image.scalars)
@@ -147,6 +147,9 @@ struct LandscapeGeneratorTests {
         #expect(throws: DatasetError.self) {
             try generator.render(segmentation: map, width: w + 1, height: h, scene: .day)
         }
+        var layout = generator.layout(index: 0, width: 8, height: 8)
+        layout.labels.removeLast()
+        #expect(throws: DatasetError.self) { try generator.render(layout) }
     }
 
     @Test("a panorama has the same statistics across its width")

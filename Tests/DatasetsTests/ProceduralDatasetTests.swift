@@ -4,10 +4,12 @@ import Tensors
 
 @Suite("Procedural dataset and batch loader")
 struct ProceduralDatasetTests {
-    let train = ProceduralDataset(seed: 5, count: 20, width: 16, height: 16)
+    let train: ProceduralDataset
+
+    init() throws { train = try ProceduralDataset(seed: 5, count: 20, width: 16, height: 16) }
 
     @Test("examples are the generator's samples at 8 bits, scenes balanced, splits disjoint")
-    func examples() {
+    func examples() throws {
         var rng = RandomGenerator(seed: 0)
         #expect(train.count == 20 && train.hasSegmentation && train.classCount == SceneClass.count)
         let example = train.example(at: 7, rng: &rng)
@@ -19,7 +21,7 @@ struct ProceduralDatasetTests {
         #expect(maxDiff <= 1 / 127.5 + 1e-6)
         let counts = Dictionary(grouping: (0..<20).map { train.scene(at: $0) }, by: { $0 }).mapValues(\.count)
         #expect(counts.values.allSatisfy { $0 == 4 })
-        let validation = ProceduralDataset(seed: 5, count: 5, width: 16, height: 16, split: .validation)
+        let validation = try ProceduralDataset(seed: 5, count: 5, width: 16, height: 16, split: .validation)
         for i in 0..<5 {
             #expect(validation.example(at: i, rng: &rng).image.scalars != train.example(at: i, rng: &rng).image.scalars)
         }
@@ -80,5 +82,7 @@ struct ProceduralDatasetTests {
         }
         #expect(throws: DatasetError.self) { try BatchLoader(dataset: train, batchSize: 0, seed: 1) }
         #expect(throws: DatasetError.self) { try BatchLoader(dataset: train, batchSize: 21, seed: 1) }
+        #expect(throws: DatasetError.self) { try ProceduralDataset(seed: 1, count: 4, width: 0, height: 16) }
+        #expect(throws: DatasetError.self) { try ProceduralDataset(seed: 1, count: 4, width: 8, height: 8, scenes: []) }
     }
 }

@@ -26,10 +26,8 @@ public func seededAwayFromZero(_ shape: [Int], seed: UInt64, margin: Float = 0.1
     }
 }
 
-/// Runs `body` with `Parallel` (our kernels and BLAS) set to `n` threads, then restores the count.
+/// Runs `body` with the kernels called from this thread using `n` workers (`Parallel`'s
+/// thread-local override, so tests running beside this one keep their own thread count).
 public func withThreadCount<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
-    let saved = Parallel.threadCount
-    Parallel.setThreadCount(n)
-    defer { Parallel.setThreadCount(saved) }
-    return try body()
+    try Parallel.withThreadCount(n, body)
 }

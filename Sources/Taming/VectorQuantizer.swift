@@ -53,7 +53,11 @@ public final class VectorQuantizer: Module {
         let zq = embedding(indices)                                        // [N, D], grads to the codebook
         let codebookTerm = mseLoss(zq, flat.detached())
         let commitmentTerm = mseLoss(flat, zq.detached())
-        let loss = legacy ? commitmentTerm + codebookTerm * beta : codebookTerm + commitmentTerm * beta
+        let commitmentWeight: Float = legacy ? 1 : beta
+        // A codebook updated by EMA (no gradient) keeps only the commitment term.
+        let loss = embedding.weight.requiresGrad
+            ? commitmentTerm * commitmentWeight + codebookTerm * (legacy ? beta : 1)
+            : commitmentTerm * commitmentWeight
         let straightThrough = flat + (zq - flat).detached()
         let quantized = straightThrough.reshaped([b, h, w, d]).permuted([0, 3, 1, 2])
         return Output(quantized: quantized, loss: loss, codebookLoss: codebookTerm.item,

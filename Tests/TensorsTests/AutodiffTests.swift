@@ -103,11 +103,8 @@ extension TensorsSuite {
 
         @Test("a no-grad scope on another thread does not switch recording off on this one")
         func noGradIsPerThread() {
-            // BUG(lead): GradMode.isEnabled is one process-wide flag, and backward() itself runs
-            // inside withNoGrad. Any other thread inside withNoGrad or backward() (a parallel test,
-            // a background evaluation) silently stops this thread's ops from recording. Swift
-            // Testing runs tests of different suites and targets in parallel in one process, so
-            // NNTests and TensorsTests can flake each other. Fix: make the flag thread-local.
+            // Regression (fixed in 234a99c): grad mode was one process-wide flag, and backward()
+            // itself runs inside withNoGrad, so another thread's scope stopped this one recording.
             let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
             let finished = DispatchSemaphore(value: 0)
             let other = Thread {

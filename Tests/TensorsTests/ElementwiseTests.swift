@@ -59,9 +59,8 @@ extension TensorsSuite {
 
         @Test("the result's shape is the broadcast of both shapes, whichever side has one element")
         func broadcastShapeIsSymmetric() {
-            // BUG(lead): broadcastKernel's fast path for `b.count == 1` returns a tensor of a's
-            // shape, so x[3] + t[1, 1] has shape [3] while t[1, 1] + x[3] has [1, 3] (NumPy and
-            // PyTorch: [1, 3] both ways); likewise Tensor(2) * t[1] is [] but t[1] * Tensor(2) is [1].
+            // Regression (fixed in 234a99c): the one-element fast path returned a's shape, so
+            // x[3] + t[1, 1] was [3] while t[1, 1] + x[3] was [1, 3].
             let x = Tensor(shape: [3], [1, 2, 3]), one = Tensor(shape: [1, 1], [1])
             #expect((one + x).shape == [1, 3])
             #expect((x + one).shape == [1, 3])
@@ -98,6 +97,9 @@ extension TensorsSuite {
             gradientCheck(inputs: [x]) { $0[0] * -3 }
             gradientCheck(inputs: [x]) { 0.5 * $0[0] }
             gradientCheck(inputs: [x]) { $0[0] / 4 }
+            let positive = seededUniform([3, 4], seed: 41, low: 0.5, high: 2)
+            gradientCheck(inputs: [positive]) { 3 / $0[0] }
+            expectClose(3 / positive, positive.scalars.map { 3 / $0 }, rtol: 1e-6)
             gradientCheck(inputs: [x]) { -$0[0] }
         }
 

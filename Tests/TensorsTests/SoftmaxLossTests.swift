@@ -63,11 +63,15 @@ extension TensorsSuite {
 
         @Test("a fully masked row (all −∞) gives a uniform distribution, not NaN")
         func fullyMaskedRow() {
-            // BUG(lead): softmaxKernel's comment promises "a fully masked row: uniform rather than
-            // NaN", but with m = 0 every exp(−∞ − 0) is 0, the sum is 0 and 0 · (1/0) = NaN; the
-            // log path gives −∞ − (−∞) = NaN as well.
+            // Regression (fixed in 234a99c): this gave NaN (0 · 1/0). Masked rows can occur when a
+            // caller masks every key of a query.
             let y = softmax(Tensor(shape: [1, 4], repeating: -.infinity)).scalars
             #expect(y == [0.25, 0.25, 0.25, 0.25], "softmax of an all −∞ row: \(y)")
+            let logY = logSoftmax(Tensor(shape: [2, 2], [-.infinity, -.infinity, 0, 0])).scalars
+            expectClose(logY, [Float](repeating: -Float(Foundation.log(2.0)), count: 4), rtol: 1e-6)
+            // Along a non-last axis too, and only the masked run is affected.
+            let cols = softmax(Tensor(shape: [2, 2], [-.infinity, 0, -.infinity, 0]), axis: 0).scalars
+            #expect(cols == [0.5, 0.5, 0.5, 0.5])
         }
 
         @Test("crossEntropy is the mean of logsumexp − logit[target] over non-ignored rows")

@@ -1,7 +1,7 @@
 import Testing
 
-/// The root of every Tensors test suite. It runs its tests one at a time: `withNoGrad`, `backward()`
-/// and `Parallel.setThreadCount` change process-wide state, and a test running beside one of them
-/// could see its graph go unrecorded or its thread count change underneath it.
-@Suite("Tensors", .serialized)
+/// The root of every Tensors test suite. Tests run in parallel: grad mode and the thread-count
+/// override (`withThreadCount`) are per thread, so one test's `withNoGrad`, `backward()` or thread
+/// count never leaks into another's (the "Autodiff" and "Determinism" suites check this).
+@Suite("Tensors")
 enum TensorsSuite {}

@@ -93,14 +93,19 @@ struct LandscapeGeneratorTests {
 
     @Test("the same index at two resolutions is the same scene")
     func resolutionIndependence() {
-        let small = generator.layout(index: 8, width: 32, height: 32)
-        let large = generator.layout(index: 8, width: 128, height: 128)
-        // Nearest-neighbour comparison of the class maps: most pixels agree.
-        var agree = 0
-        for y in 0..<32 {
-            for x in 0..<32 where small.labels[y * 32 + x] == large.labels[(4 * y + 2) * 128 + 4 * x + 2] { agree += 1 }
+        // Where the sky (with its clouds) meets the land is the same at 32 and at 128 pixels;
+        // finer detail (cloud edges, small trees) may differ, as more octaves and parts show.
+        let air: Set<UInt8> = [SemanticClass.sky.rawValue, SemanticClass.cloud.rawValue]
+        for index in 0..<5 {
+            let small = generator.layout(index: index, width: 32, height: 32)
+            let large = generator.layout(index: index, width: 128, height: 128)
+            var agree = 0
+            for y in 0..<32 {
+                for x in 0..<32 where air.contains(small.labels[y * 32 + x])
+                    == air.contains(large.labels[(4 * y + 2) * 128 + 4 * x + 2]) { agree += 1 }
+            }
+            #expect(agree > 32 * 32 * 95 / 100, "index \(index): \(agree) of 1024 pixels agree")
         }
-        #expect(agree > 32 * 32 * 85 / 100)
     }
 
     @Test("painting a sample's own map gives the sample's picture")

@@ -18,7 +18,7 @@ struct LandscapeRenderer {
 
     /// The texture fields, one per painter that needs one.
     enum Field: Int, CaseIterable {
-        case cloud, relief, grass, patches, snow, sand, foliage, rock, ripple
+        case cloud, relief, grass, patches, blades, snow, sand, foliage, rock, ripple
     }
     let fields: [NoiseField]
 
@@ -30,11 +30,12 @@ struct LandscapeRenderer {
         fields = Field.allCases.map { field in
             switch field {
             case .cloud: NoiseField(frequencyU: 9, frequencyV: 22, frame: frame, limit: 3, seed: s &+ 307)
-            case .relief: NoiseField(frequencyU: 14, frequencyV: 5, frame: frame, limit: 4, seed: s &+ 401)
-            case .grass: NoiseField(frequencyU: 10, frequencyV: 30, frame: frame, limit: 3, seed: s &+ 503)
+            case .relief: NoiseField(frequencyU: 14, frequencyV: 5, frame: frame, limit: 5, seed: s &+ 401)
+            case .grass: NoiseField(frequencyU: 10, frequencyV: 30, frame: frame, limit: 5, seed: s &+ 503)
             case .patches: NoiseField(frequencyU: 3, frequencyV: 9, frame: frame, limit: 1, seed: s &+ 509)
-            case .snow: NoiseField(frequencyU: 3, frequencyV: 24, frame: frame, limit: 3, seed: s &+ 521)
-            case .sand: NoiseField(frequencyU: 3, frequencyV: 14, frame: frame, limit: 3, seed: s &+ 601)
+            case .blades: NoiseField(frequencyU: 90, frequencyV: 260, frame: frame, limit: 2, seed: s &+ 511, fine: true)
+            case .snow: NoiseField(frequencyU: 3, frequencyV: 24, frame: frame, limit: 5, seed: s &+ 521)
+            case .sand: NoiseField(frequencyU: 3, frequencyV: 14, frame: frame, limit: 5, seed: s &+ 601)
             case .foliage: NoiseField(frequencyU: 90, frequencyV: 90, frame: frame, limit: 3, seed: s &+ 701)
             case .rock: NoiseField(frequencyU: 60, frequencyV: 60, frame: frame, limit: 3, seed: s &+ 801)
             case .ripple: NoiseField(frequencyU: 7, frequencyV: 160, frame: frame, limit: 1, seed: s &+ 907)
@@ -49,7 +50,7 @@ struct LandscapeRenderer {
         case .cloud: [.cloud]
         case .mountain: [.relief]
         case .snow: [.relief, .snow]
-        case .grass: [.grass, .patches]
+        case .grass: [.grass, .patches, .blades]
         case .tree: [.foliage]
         case .water: [.ripple]
         case .sand: [.sand]
@@ -197,6 +198,13 @@ struct LandscapeRenderer {
             let v = frame.v(y)
             fillFields(row: y, labels: l, rows: rows, bounds: bounds)
             var runStart = 0, runEnd = -1
+            // The skyline slope last seen in this horizontal run, for pixels under a tree or rock
+            // (whose own skyline is hidden).
+            var carriedSlope: Float = 0
+            @inline(__always) func slope(_ x: Int, _ label: UInt8) -> Float {
+                if let s = ridgeSlope(l, top: top, x: x, y: y, label: label) { carriedSlope = s }
+                return carriedSlope
+            }
             for x in 0..<width {
                 let i = y * width + x
                 let label = l[i]
@@ -205,6 +213,7 @@ struct LandscapeRenderer {
                     runStart = x
                     runEnd = x
                     while runEnd + 1 < width && l[i + runEnd + 1 - x] == label { runEnd += 1 }
+                    carriedSlope = 0
                 }
                 let u = frame.u(x)
                 let t0 = Int(top[i]), t1 = Int(bottom[i])
@@ -227,7 +236,7 @@ struct LandscapeRenderer {
                     if label == snowLabel && frame.v(t1) > horizons[x] - 0.01 {
                         c = snowGround(n: field(.snow, x), near: near)
                     } else {
-                        let slope = ridgeSlope(l, top: top, x: x, y: y, label: label)
+                        let slope = slope(x, label)
                         // Relief gradient across the row, per world unit.
                         let left = field(.relief, Swift.max(0, x - 1)), right = field(.relief, Swift.min(width - 1, x + 1))
                         let gradient = (right - left) * ppu / 2
@@ -235,16 +244,16 @@ struct LandscapeRenderer {
                                      isSnow: label == snowLabel)
                     }
                 case .grass:
-                    let slope = ridgeSlope(l, top: top, x: x, y: y, label: label)
-                    c = grass(n: field(.grass, x), patches: field(.patches, x), near: near,
-                              light: hillLight(slope: slope, depth: depth))
+                    let slope = slope(x, label)
+                    c = grass(n: field(.grass, x), patches: field(.patches, x), blades: field(.blades, x),
+                              near: near, light: hillLight(slope: slope, depth: depth))
                 case .tree:
                     c = tree(n: field(.foliage, x), fraction: fraction, across: across)
                 case .water:
                     c = water(u: u, v: v, x: x, y: y, top: t0, fraction: fraction, ripple: field(.ripple, x) - 0.5,
                               labels: l, out: out)
                 case .sand:
-                    let slope = ridgeSlope(l, top: top, x: x, y: y, label: label)
+                    let slope = slope(x, label)
                     c = sand(n: field(.sand, x), v: v, near: near, light: hillLight(slope: slope, depth: depth))
                 case .rock:
                     c = rock(n: field(.rock, x), fraction: fraction, across: across)
@@ -257,23 +266,35 @@ struct LandscapeRenderer {
     }
 
     /// The slope of the top edge of this pixel's run, from its neighbours' run tops (rows per
-    /// column, positive where the edge falls to the right). A neighbour of another class, or a
-    /// run whose top is the foot of a tree or rock rather than a skyline, adds no slope.
+    /// column, positive where the edge falls to the right); nil when the run's top is the foot of
+    /// a tree or rock rather than a skyline. A neighbour of another class, or whose skyline is
+    /// hidden the same way, adds no slope.
     @inline(__always)
     private func ridgeSlope(_ l: UnsafeBufferPointer<UInt8>, top: UnsafeBufferPointer<Int32>,
-                            x: Int, y: Int, label: UInt8) -> Float {
+                            x: Int, y: Int, label: UInt8) -> Float? {
         let width = frame.width, i = y * width + x
-        @inline(__always) func skyline(_ j: Int, _ column: Int) -> Bool {
-            let t = Int(top[j])
+        @inline(__always) func skyline(_ column: Int) -> Bool {
+            let t = Int(top[y * width + column])
             guard t > 0 else { return true }
             let above = l[(t - 1) * width + column]
             return above != SemanticClass.tree.rawValue && above != SemanticClass.rock.rawValue
         }
-        guard skyline(i, x) else { return 0 }
-        let left = x > 0 && l[i - 1] == label && skyline(i - 1, x - 1) ? top[i - 1] : top[i]
-        let right = x + 1 < width && l[i + 1] == label && skyline(i + 1, x + 1) ? top[i + 1] : top[i]
-        return Float(right - left) / 2
+        guard skyline(x) else { return nil }
+        // Measured over ±k columns (k grows with the resolution), so the slope of a large
+        // picture is not quantised to whole rows per column, which would streak its faces.
+        let k = slopeBaseline
+        @inline(__always) func neighbourTop(_ column: Int) -> Int32? {
+            column >= 0 && column < width && l[y * width + column] == label && skyline(column)
+                ? top[y * width + column] : nil
+        }
+        let left = neighbourTop(x - k) ?? neighbourTop(x - 1) ?? top[i]
+        let right = neighbourTop(x + k) ?? neighbourTop(x + 1) ?? top[i]
+        let span = Float(Swift.max(1, (neighbourTop(x - k) != nil ? k : 1) + (neighbourTop(x + k) != nil ? k : 1)))
+        return Float(right - left) / span
     }
+
+    /// Columns each side over which skyline slopes are measured: one per 256 pixels per unit.
+    var slopeBaseline: Int { Swift.max(1, Int(frame.pixelsPerUnit / 256)) }
 
     // MARK: Painters (colours in [0, 1]; `n`, noise field values in [0, 1))
 
@@ -345,8 +366,9 @@ struct LandscapeRenderer {
 
     /// Grass: hazier and lighter far away (near the horizon), richer near, with tufts and patches.
     @inline(__always)
-    func grass(n: Float, patches: Float, near: Float, light: Float) -> Color {
-        let c = palette.grassFar.mixed(palette.grassNear, near) * (0.8 + 0.3 * n + 0.25 * (patches - 0.5) + light)
+    func grass(n: Float, patches: Float, blades: Float, near: Float, light: Float) -> Color {
+        let shade = 0.8 + 0.3 * n + 0.25 * (patches - 0.5) + 0.3 * near * (blades - 0.5) + light
+        let c = palette.grassFar.mixed(palette.grassNear, near) * shade
         return c.mixed(palette.skyHorizon, 0.18 * (1 - near))
     }
 

@@ -12,18 +12,24 @@ struct NoiseField {
     let seed: UInt32
 
     /// A field whose coarsest features repeat every 1/frequency world units, with as many octaves
-    /// as `frame` can show (at most `limit`).
-    init(frequencyU: Float, frequencyV: Float, frame: LandscapeFrame, limit: Int, seed: UInt32) {
+    /// as `frame` can show (at most `limit`). A `fine` field is a detail layer: it is left flat
+    /// (0.5 everywhere) when even its coarsest octave is under three pixels, instead of aliasing.
+    init(frequencyU: Float, frequencyV: Float, frame: LandscapeFrame, limit: Int, seed: UInt32,
+         fine: Bool = false) {
         self.frequencyU = frequencyU
         self.frequencyV = frequencyV
         self.seed = seed
-        octaves = Noise.octaves(
-            periodInPixels: frame.pixelsPerUnit / Swift.max(frequencyU, frequencyV), limit: limit)
+        let period = frame.pixelsPerUnit / Swift.max(frequencyU, frequencyV)
+        octaves = fine && period < 3 ? 0 : Noise.octaves(periodInPixels: period, limit: limit)
     }
 
     /// Writes the field's values in [0, 1) at row v for the columns `range` into `row[x]`.
     func fill(_ row: UnsafeMutablePointer<Float>, range: Range<Int>, v: Float, frame: LandscapeFrame) {
         guard !range.isEmpty else { return }
+        guard octaves > 0 else {
+            for x in range { row[x] = 0.5 }
+            return
+        }
         for x in range { row[x] = 0 }
         var amplitude: Float = 1, total: Float = 0, f: Float = 1
         let step = frequencyU / frame.pixelsPerUnit // lattice units per pixel at frequency 1

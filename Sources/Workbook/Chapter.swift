@@ -88,12 +88,16 @@ public final class Chapter {
         if !narration.isEmpty { console.line(narration) }
         let began = clock.now()
         summary.cells.append((title, 0))
-        defer {
+        do {
+            let result = try body()
             let seconds = clock.now() - began
             summary.cells[index - 1].seconds = seconds
             console.line("  (\(formatDuration(seconds)))")
+            return result
+        } catch {
+            summary.cells[index - 1].seconds = clock.now() - began
+            throw error
         }
-        return try body()
     }
 
     // MARK: Results

@@ -76,7 +76,7 @@ public struct ChapterOptions: ParsableArguments {
     public var json: JSONValue {
         .object([
             "quick": .bool(quick), "steps": steps.map { .int($0) } ?? .null,
-            "seconds": seconds.map { .number($0) } ?? .null, "seed": .int(Int(truncatingIfNeeded: seed)),
+            "seconds": seconds.map { .number($0) } ?? .null, "seed": seed.json,
             "out": out.map { .string($0) } ?? .null, "data": data.map { .string($0) } ?? .null,
             "val_data": valData.map { .string($0) } ?? .null, "threads": .int(threadCount),
             "cache": .string(cache),
@@ -106,7 +106,7 @@ extension ParsableArguments {
         switch parseResult(arguments) {
         case .success(let options): return options
         case .failure(let failure):
-            if failure.code == 0 { exit(withError: failure.error) }  // help or version: ArgumentParser prints it
+            if failure.code == 0 { ProgramCommand<Self>.exit(withError: failure.error) }  // help: ArgumentParser prints it
             console.error(failure.message)
             Foundation.exit(failure.code)
         }
@@ -116,10 +116,10 @@ extension ParsableArguments {
     /// command line deserves (code 0 for a help request).
     public static func parseResult(_ arguments: [String]? = nil) -> Result<Self, ParseFailure> {
         do {
-            return .success(try parse(arguments))
+            return .success(try ProgramCommand<Self>.parse(arguments).options)
         } catch {
-            let code = exitCode(for: error).rawValue
-            let message = message(for: error).split(whereSeparator: \.isNewline)
+            let code = ProgramCommand<Self>.exitCode(for: error).rawValue
+            let message = ProgramCommand<Self>.message(for: error).split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
             return .failure(ParseFailure(error: error, message: message + (code == 0 ? "" : " (see --help)"),
                                          code: code))
@@ -132,4 +132,18 @@ public struct ParseFailure: Error {
     public var error: Error
     public var message: String
     public var code: Int32
+}
+
+/// Options wrapped in a command named after the executable, so `--help` shows `01-pixels`, not
+/// the options type's name.
+struct ProgramCommand<Options: ParsableArguments>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: CommandLine.arguments.first.map {
+            URL(fileURLWithPath: $0).lastPathComponent
+        })
+    }
+
+    @OptionGroup var options: Options
+
+    init() {}
 }

@@ -82,6 +82,8 @@ public final class CheckpointCache {
             }
             if start.finished {
                 console.line("loaded \(name) from cache (\(start.step) steps, \(url.relativePath))")
+                onReport?(TrainingReport(label: name, budget: budget, steps: start.step, resumedFrom: start.step,
+                                         seconds: 0, fromCache: true))
                 return model
             }
         }

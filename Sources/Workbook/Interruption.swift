@@ -113,7 +113,7 @@ public struct TrainingInterrupted: Error, CustomStringConvertible {
     public var description: String {
         let what = signal == SIGTERM ? "terminated" : "interrupted"
         if let checkpoint {
-            return "\(what) after step \(step); checkpoint saved to \(checkpoint.path): run again to resume"
+            return "\(what) after step \(step); checkpoint saved to \(checkpoint.relativePath): run again to resume"
         }
         return "\(what) after step \(step)"
     }

@@ -126,6 +126,10 @@ public protocol JSONRepresentable {
 
 extension JSONValue: JSONRepresentable { public var json: JSONValue { self } }
 extension Int: JSONRepresentable { public var json: JSONValue { .int(self) } }
+extension UInt64: JSONRepresentable {
+    /// A number when it fits an Int, else its decimal digits as a string.
+    public var json: JSONValue { self <= UInt64(Int.max) ? .int(Int(self)) : .string(String(self)) }
+}
 extension Double: JSONRepresentable { public var json: JSONValue { .number(self) } }
 extension Float: JSONRepresentable { public var json: JSONValue { .number(self) } }
 extension Bool: JSONRepresentable { public var json: JSONValue { .bool(self) } }

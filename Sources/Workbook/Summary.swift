@@ -31,7 +31,7 @@ public struct Summary: Equatable {
     public var json: JSONValue {
         .object([
             "chapter": .int(chapter), "title": .string(title),
-            "seed": .int(Int(truncatingIfNeeded: seed)), "threads": .int(threads),
+            "seed": seed.json, "threads": .int(threads),
             "options": options, "metrics": .object(metrics),
             "steps": .object(training.mapValues { .int($0.steps) }),
             "training": .object(training.mapValues(\.json)),

@@ -26,10 +26,22 @@ public struct TrainingReport: Equatable, Sendable {
     public var resumedFrom: Int
     /// Seconds spent in this run.
     public var seconds: Double
+    /// True when the model was loaded, finished, from the checkpoint cache (no steps ran).
+    public var fromCache = false
+
+    public init(label: String, budget: TrainingBudget, steps: Int, resumedFrom: Int, seconds: Double,
+                fromCache: Bool = false) {
+        self.label = label
+        self.budget = budget
+        self.steps = steps
+        self.resumedFrom = resumedFrom
+        self.seconds = seconds
+        self.fromCache = fromCache
+    }
 
     public var json: JSONValue {
         ["steps": .int(steps), "resumed_from": .int(resumedFrom), "budget": .string(budget.description),
-         "seconds": .number(seconds, decimals: 3)]
+         "seconds": .number(seconds, decimals: 3), "from_cache": .bool(fromCache)]
     }
 }
 

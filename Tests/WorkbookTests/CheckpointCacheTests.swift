@@ -45,6 +45,7 @@ import Testing
         }
         #expect(second.weight.scalars.allSatisfy { $0 == 4 } && second.bias.scalars.allSatisfy { $0 == 0 })
         #expect(capture.output.contains("loaded tiny from cache (4 steps, "))
+        #expect(reports.map(\.steps) == [4, 4] && reports.map(\.fromCache) == [false, true])
     }
 
     @Test func anInterruptedRunResumesFromItsLastCheckpoint() throws {

@@ -63,6 +63,7 @@ let package = Package(
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "Taming", targets: ["Taming"]),
+        .library(name: "Workbook", targets: ["Workbook", "Datasets", "Imaging", "Diagrams"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

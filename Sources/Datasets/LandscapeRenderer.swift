@@ -147,7 +147,7 @@ struct LandscapeRenderer {
     /// 2 × `Field` column bounds.
     private func fillFields(row y: Int, labels l: UnsafeBufferPointer<UInt8>,
                             rows: UnsafeMutableBufferPointer<Float>, bounds: UnsafeMutableBufferPointer<Int>) {
-        let width = frame.width, fieldCount = Field.allCases.count
+        let width = frame.width, fieldCount = fields.count
         let rockMask = Self.fieldMasks[Int(SemanticClass.rock.rawValue)]
         for f in 0..<fieldCount { bounds[f] = width; bounds[fieldCount + f] = -1 }
         var previous: UInt8 = .max
@@ -177,11 +177,11 @@ struct LandscapeRenderer {
             }
         }
         let v = frame.v(y)
-        for f in Field.allCases where bounds[fieldCount + f.rawValue] >= 0 {
+        for f in 0..<fieldCount where bounds[fieldCount + f] >= 0 {
             // Relief is differentiated across columns: one extra column each side.
-            let pad = f == .relief ? 1 : 0
-            let range = Swift.max(0, bounds[f.rawValue] - pad)..<Swift.min(width, bounds[fieldCount + f.rawValue] + 1 + pad)
-            fields[f.rawValue].fill(rows.baseAddress! + f.rawValue * width, range: range, v: v, frame: frame) // invariant: rows holds one row per field
+            let pad = f == Field.relief.rawValue ? 1 : 0
+            let range = Swift.max(0, bounds[f] - pad)..<Swift.min(width, bounds[fieldCount + f] + 1 + pad)
+            fields[f].fill(rows.baseAddress! + f * width, range: range, v: v, frame: frame) // invariant: rows holds one row per field
         }
     }
 
@@ -201,10 +201,6 @@ struct LandscapeRenderer {
             // The skyline slope last seen in this horizontal run, for pixels under a tree or rock
             // (whose own skyline is hidden).
             var carriedSlope: Float = 0
-            @inline(__always) func slope(_ x: Int, _ label: UInt8) -> Float {
-                if let s = ridgeSlope(l, top: top, x: x, y: y, label: label) { carriedSlope = s }
-                return carriedSlope
-            }
             for x in 0..<width {
                 let i = y * width + x
                 let label = l[i]
@@ -236,7 +232,8 @@ struct LandscapeRenderer {
                     if label == snowLabel && frame.v(t1) > horizons[x] - 0.01 {
                         c = snowGround(n: field(.snow, x), near: near)
                     } else {
-                        let slope = slope(x, label)
+                        if let s = ridgeSlope(l, top: top, x: x, y: y, label: label) { carriedSlope = s }
+                        let slope = carriedSlope
                         // Relief gradient across the row, per world unit.
                         let left = field(.relief, Swift.max(0, x - 1)), right = field(.relief, Swift.min(width - 1, x + 1))
                         let gradient = (right - left) * ppu / 2
@@ -244,7 +241,8 @@ struct LandscapeRenderer {
                                      isSnow: label == snowLabel)
                     }
                 case .grass:
-                    let slope = slope(x, label)
+                    if let s = ridgeSlope(l, top: top, x: x, y: y, label: label) { carriedSlope = s }
+                    let slope = carriedSlope
                     c = grass(n: field(.grass, x), patches: field(.patches, x), blades: field(.blades, x),
                               near: near, light: hillLight(slope: slope, depth: depth))
                 case .tree:
@@ -253,7 +251,8 @@ struct LandscapeRenderer {
                     c = water(u: u, v: v, x: x, y: y, top: t0, fraction: fraction, ripple: field(.ripple, x) - 0.5,
                               labels: l, out: out)
                 case .sand:
-                    let slope = slope(x, label)
+                    if let s = ridgeSlope(l, top: top, x: x, y: y, label: label) { carriedSlope = s }
+                    let slope = carriedSlope
                     c = sand(n: field(.sand, x), v: v, near: near, light: hillLight(slope: slope, depth: depth))
                 case .rock:
                     c = rock(n: field(.rock, x), fraction: fraction, across: across)

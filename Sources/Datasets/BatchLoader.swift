@@ -140,22 +140,24 @@ public final class BatchLoader {
     static func assemble(_ dataset: any Dataset, indices: [Int], seed: UInt64) -> Batch {
         let (h, w) = (dataset.height, dataset.width)
         let plane = h * w
-        var segmentations: [UInt8]? = dataset.hasSegmentation ? [UInt8](repeating: 0, count: indices.count * plane) : nil
-        var classes: [Int]? = dataset.classCount == nil ? nil : []
-        let images = Tensor.make([indices.count, 3, h, w]) { out in
+        var segmentations: [UInt8] = []
+        var classes: [Int] = []
+        if dataset.hasSegmentation { segmentations.reserveCapacity(indices.count * plane) }
+        let images = Tensor.make([indices.count, 3, h, w]) { out in  // [B, 3, H, W]
             for (n, index) in indices.enumerated() {
                 var rng = RandomGenerator(seed: Noise.mix(seed, UInt64(n)))
                 let example = dataset.example(at: index, rng: &rng)
                 example.image.withUnsafeBufferPointer { src in
                     for j in 0..<(3 * plane) { out[n * 3 * plane + j] = src[j] }
                 }
-                if let map = example.segmentation, segmentations != nil {
-                    segmentations!.replaceSubrange((n * plane)..<((n + 1) * plane), with: map) // invariant: checked above
+                if dataset.hasSegmentation {
+                    segmentations += example.segmentation ?? [UInt8](repeating: 0, count: plane)
                 }
-                if classes != nil { classes!.append(example.sceneClass ?? 0) } // invariant: checked above
+                classes.append(example.sceneClass ?? 0)
             }
         }
-        return Batch(images: images, segmentations: segmentations, classes: classes, indices: indices)
+        return Batch(images: images, segmentations: dataset.hasSegmentation ? segmentations : nil,
+                     classes: dataset.classCount == nil ? nil : classes, indices: indices)
     }
 }
 

@@ -39,8 +39,12 @@ public final class CodebookMaintainer {
     private var clusterSize: [Float]
     private var embedSum: [Float]
     public private(set) var initialized = false
+    private var emaReady = false
     /// Codes restarted so far, for the book's plots.
     public private(set) var restarts = 0
+
+    /// Marks the codebook as initialised (when resuming a run whose codebook was already set).
+    public func skipInitialization() { initialized = true }
 
     public init(options: CodebookOptions, codebookSize k: Int, dimension d: Int) {
         self.options = options
@@ -62,14 +66,14 @@ public final class CodebookMaintainer {
             if options.kMeansInit {
                 let centres = kMeans(z, count: n, dimension: d, clusters: k, iterations: 10, rng: &rng)
                 codebook.withUnsafeMutableBufferPointer { w in for i in 0..<(k * d) { w[i] = centres[i] } }
-                if options.ema {
-                    // Start the EMA statistics at the k-means solution.
-                    clusterSize = [Float](repeating: 1, count: k)
-                    embedSum = centres
-                }
                 return
             }
-            if options.ema { embedSum = codebook.scalars; clusterSize = [Float](repeating: 1, count: k) }
+        }
+        if options.ema && !emaReady {
+            // Start the EMA statistics at the current codebook, as if each code had seen one vector.
+            embedSum = codebook.scalars
+            clusterSize = [Float](repeating: 1, count: k)
+            emaReady = true
         }
         var counts = [Float](repeating: 0, count: k)
         for i in indices { counts[i] += 1 }

@@ -38,6 +38,8 @@ public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
 extension Tensor {
     /// Wraps an op's freshly computed `output` into the graph when any input needs gradients.
     /// `backward` receives the gradient of the output and, per input, whether one is needed.
+    /// It must not capture `output` (that would be a reference cycle, output → node → closure →
+    /// output, and leak the graph); capture `output.detached()`, which shares the values.
     @inline(__always)
     static func record(_ output: Tensor, _ name: String, _ inputs: [Tensor],
                        _ backward: @escaping (Tensor, [Bool]) -> [Tensor?]) -> Tensor {

@@ -84,10 +84,11 @@ extension Tensor {
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastKernel(a, b, /)
+        let y = out.detached() // the closure must not hold `out` itself: out → node → closure → out
         return record(out, "div", [a, b]) { g, n in
             [n[0] ? sumToShape(broadcastKernel(g, b, /), a.shape) : nil,
              // d(a/b)/db = -a/b² = -out/b
-             n[1] ? sumToShape(broadcastKernel(broadcastKernel(g, out, *), b) { -$0 / $1 }, b.shape) : nil]
+             n[1] ? sumToShape(broadcastKernel(broadcastKernel(g, y, *), b) { -$0 / $1 }, b.shape) : nil]
         }
     }
 
@@ -117,8 +118,8 @@ extension Tensor {
     func unary(_ name: String, _ f: @escaping (Float) -> Float,
                _ df: @escaping (Float, Float) -> Float) -> Tensor {
         let out = mapKernel(self, f)
-        let x = self
-        return Tensor.record(out, name, [self]) { g, _ in [zipKernel(g, x, out) { g, x, y in g * df(x, y) }] }
+        let x = self, y = out.detached() // not `out` itself, which would make a reference cycle
+        return Tensor.record(out, name, [self]) { g, _ in [zipKernel(g, x, y) { g, x, y in g * df(x, y) }] }
     }
 
     public func exp() -> Tensor { unary("exp", { Foundation.exp($0) }, { _, y in y }) }

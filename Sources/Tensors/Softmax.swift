@@ -41,8 +41,9 @@ func softmaxKernel(_ x: Tensor, axis: Int, log: Bool) -> Tensor {
 /// softmax(x)_i = exp(x_i) / Σ_j exp(x_j) along `axis` (default: last).
 public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     let a = x.normalizedAxis(axis)
-    let y = softmaxKernel(x, axis: a, log: false)
-    return Tensor.record(y, "softmax", [x]) { g, _ in
+    let out = softmaxKernel(x, axis: a, log: false)
+    let y = out.detached() // not `out` itself, which would make a reference cycle
+    return Tensor.record(out, "softmax", [x]) { g, _ in
         // dx = y ⊙ (dy − Σ dy⊙y)
         let (outer, n, inner) = axisView(y.shape, a)
         let gp = g.storage.pointer, yp = y.storage.pointer
@@ -63,8 +64,9 @@ public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
 /// log softmax(x)_i = x_i − log Σ_j exp(x_j) along `axis` (default: last).
 public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     let a = x.normalizedAxis(axis)
-    let y = softmaxKernel(x, axis: a, log: true)
-    return Tensor.record(y, "log_softmax", [x]) { g, _ in
+    let out = softmaxKernel(x, axis: a, log: true)
+    let y = out.detached() // not `out` itself, which would make a reference cycle
+    return Tensor.record(out, "log_softmax", [x]) { g, _ in
         // dx = dy − softmax ⊙ Σ dy
         let (outer, n, inner) = axisView(y.shape, a)
         let gp = g.storage.pointer, yp = y.storage.pointer

@@ -38,9 +38,20 @@ let library: [Target] = [
 
 let tools: [Target] = [
     .executableTarget(
-        name: "bench", dependencies: ["Tensors", "NN", "Datasets", blas], path: "Benchmarks/bench"),
+        name: "bench", dependencies: ["Tensors", "NN", "Datasets", "Taming", blas], path: "Benchmarks/bench"),
     .target(name: "BookWeaver"),
     .executableTarget(name: "weave", dependencies: ["BookWeaver"], path: "Tools/weave"),
+]
+
+// MARK: - Chapters: one executable per chapter; each main.swift is the chapter
+
+let chapterDependencies: [Target.Dependency] = [
+    "Tensors", "NN", "Imaging", "Diagrams", "Datasets", "Taming", "Workbook",
+]
+
+let chapters: [Target] = [
+    .executableTarget(name: "01-pixels", dependencies: chapterDependencies, path: "Chapters/01-pixels"),
+    .executableTarget(name: "02-vqvae", dependencies: chapterDependencies, path: "Chapters/02-vqvae"),
 ]
 
 // MARK: - Tests: one target per module
@@ -68,7 +79,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
-    targets: systemLibraries + library + tools + tests,
+    targets: systemLibraries + library + tools + chapters + tests,
     // Swift 5 language mode: kernels hand unsafe buffers to Dispatch workers, which Swift 6's strict
     // concurrency checking cannot see are disjoint. Data races are avoided by construction instead.
     swiftLanguageModes: [.v5]

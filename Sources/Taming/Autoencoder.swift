@@ -41,7 +41,7 @@ public final class Encoder: Module {
         var h = conv_in(x)
         for level in down { h = level(h) }
         h = mid(h)
-        return conv_out(norm_out(h).silu())
+        return recordShapes(x, output: conv_out(norm_out(h).silu()))
     }
 }
 
@@ -80,9 +80,18 @@ public final class Decoder: Module {
         super.init()
     }
 
+    /// Members in the order data flows (up.2, up.1, up.0), so diagrams read top to bottom; the
+    /// names, and so the state dict, are the reference's.
+    public override func members() -> [(name: String, member: Member)] {
+        super.members().flatMap { entry -> [(name: String, member: Member)] in
+            guard entry.name == "up", case .list(let levels) = entry.member else { return [entry] }
+            return levels.enumerated().reversed().map { ("up.\($0.offset)", $0.element) }
+        }
+    }
+
     public func callAsFunction(_ z: Tensor) -> Tensor {
         var h = mid(conv_in(z))
         for level in up.reversed() { h = level(h) }
-        return conv_out(norm_out(h).silu())
+        return recordShapes(z, output: conv_out(norm_out(h).silu()))
     }
 }

@@ -37,7 +37,7 @@ public final class ResnetBlock: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {   // [B, Cin, H, W] → [B, Cout, H, W]
         var h = conv1(norm1(x).silu())
         h = conv2(dropout(norm2(h).silu()))
-        return (nin_shortcut?(x) ?? x) + h
+        return recordShapes(x, output: (nin_shortcut?(x) ?? x) + h)
     }
 }
 
@@ -65,7 +65,7 @@ public final class AttnBlock: Module {
         // [B, C, H, W] → [B, H·W, C]: one token per position.
         func tokens(_ t: Tensor) -> Tensor { t.reshaped([b, c, h * w]).transposed(1, 2) }
         let o = scaledDotProductAttention(q: tokens(q(hn)), k: tokens(k(hn)), v: tokens(v(hn)))
-        return x + proj_out(o.transposed(1, 2).reshaped([b, c, h, w]))
+        return recordShapes(x, output: x + proj_out(o.transposed(1, 2).reshaped([b, c, h, w])))
     }
 }
 
@@ -78,7 +78,7 @@ public final class Downsample: Module {
                       padding: Padding(left: 0, right: 1, top: 0, bottom: 1), rng: &rng)
         super.init()
     }
-    public func callAsFunction(_ x: Tensor) -> Tensor { conv(x) }   // [B, C, H, W] → [B, C, H/2, W/2]
+    public func callAsFunction(_ x: Tensor) -> Tensor { recordShapes(x, output: conv(x)) }   // → [B, C, H/2, W/2]
 }
 
 /// Doubles the resolution: nearest-neighbour ×2, then a 3×3 convolution.
@@ -88,7 +88,7 @@ public final class Upsample: Module {
         conv = Conv2d(inChannels: channels, outChannels: channels, kernelSize: 3, padding: 1, rng: &rng)
         super.init()
     }
-    public func callAsFunction(_ x: Tensor) -> Tensor { conv(upsampleNearest2x(x)) }   // → [B, C, 2H, 2W]
+    public func callAsFunction(_ x: Tensor) -> Tensor { recordShapes(x, output: conv(upsampleNearest2x(x))) }   // → [B, C, 2H, 2W]
 }
 
 /// The middle of both encoder and decoder: ResnetBlock → AttnBlock → ResnetBlock.
@@ -102,7 +102,7 @@ public final class MidBlock: Module {
         block_2 = ResnetBlock(inChannels: channels, outChannels: channels, dropout: dropout, rng: &rng)
         super.init()
     }
-    public func callAsFunction(_ x: Tensor) -> Tensor { block_2(attn_1(block_1(x))) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { recordShapes(x, output: block_2(attn_1(block_1(x)))) }
 }
 
 /// One resolution level: its ResnetBlocks, the AttnBlocks that follow them (if any), and the
@@ -126,6 +126,6 @@ public final class Level: Module {
         }
         if let downsample { h = downsample(h) }
         if let upsample { h = upsample(h) }
-        return h
+        return recordShapes(x, output: h)
     }
 }

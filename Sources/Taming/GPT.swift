@@ -1,5 +1,9 @@
+import Foundation
 import NN
 import Tensors
+
+// Shape letters in this file: B batch, T positions (tokens), C width (n_embd), V vocabulary,
+// nh heads, hd = C / nh the width of one head, S positions held in a key-value cache.
 
 /// The transformer of the paper's second stage (§3.2): minGPT as the reference ships it, a stack of
 /// pre-LayerNorm blocks with causal multi-head self-attention and a 4× GELU MLP, predicting the next
@@ -11,7 +15,7 @@ public struct GPTConfig: Codable, Equatable, Sendable {
     public var blockSize: Int
     public var layers: Int
     public var heads: Int
-    /// Width of the residual stream (`n_embd`).
+    /// Width of the residual stream (`n_embd`); a multiple of `heads`.
     public var embeddingDim: Int
     /// Dropout on embeddings, attention weights and residual branches (0 in most reference configs).
     public var dropout: Float
@@ -19,6 +23,13 @@ public struct GPTConfig: Codable, Equatable, Sendable {
     public init(vocabularySize: Int, blockSize: Int, layers: Int, heads: Int, embeddingDim: Int, dropout: Float = 0) {
         self.vocabularySize = vocabularySize; self.blockSize = blockSize; self.layers = layers
         self.heads = heads; self.embeddingDim = embeddingDim; self.dropout = dropout
+    }
+
+    /// Trainable scalars of a GPT with this configuration: embeddings, 12·C² + 13·C per block
+    /// (four C×C projections and the 4× MLP, with biases and two LayerNorms), final LN, head.
+    public var parameterCount: Int {
+        let c = embeddingDim
+        return vocabularySize * c + blockSize * c + layers * (12 * c * c + 13 * c) + 2 * c + c * vocabularySize
     }
 }
 
@@ -31,9 +42,11 @@ public final class CausalSelfAttention: Module {
     public let proj: Linear
     let attn_drop: Dropout
     let resid_drop: Dropout
-    let heads: Int
+    public let heads: Int
 
     public init(_ config: GPTConfig, rng: inout RandomGenerator) {
+        precondition(config.embeddingDim % config.heads == 0,
+                     "\(config.embeddingDim) channels do not split into \(config.heads) heads") // invariant
         let c = config.embeddingDim
         key = Linear(inFeatures: c, outFeatures: c, rng: &rng)
         query = Linear(inFeatures: c, outFeatures: c, rng: &rng)
@@ -45,39 +58,119 @@ public final class CausalSelfAttention: Module {
         super.init()
     }
 
-    /// x [B, T, C] → [B, T, C]. With a cache, x holds only the new positions and the keys and
-    /// values of earlier ones come from (and are appended to) the cache.
+    /// x [B, T, C] → [B, T, C]. With a cache (inference only: no gradients flow into it), x holds
+    /// only the new positions; their keys and values are appended to the cache and the queries
+    /// attend to every cached position.
     public func callAsFunction(_ x: Tensor, cache: LayerCache? = nil) -> Tensor {
         let (b, t, c) = (x.shape[0], x.shape[1], x.shape[2])
+        if let cache {
+            cache.append(keys: key(x), values: value(x), heads: heads)
+            return resid_drop(proj(cache.attend(queries: query(x), heads: heads)))
+        }
         let hd = c / heads
         // [B, T, C] → [B, nh, T, hd]
         func split(_ y: Tensor) -> Tensor { y.reshaped([b, t, heads, hd]).transposed(1, 2) }
-        var k = split(key(x)), v = split(value(x))
-        let q = split(query(x))
-        if let cache {
-            k = cache.append(keys: k, values: v)
-            v = cache.values!
-        }
-        // Attention-weight dropout would need the weights themselves; like PyTorch's fused
-        // attention we apply dropout only when it is 0 or in eval, which is every config here.
-        let y = scaledDotProductAttention(q: q, k: k, v: v, causal: true)   // [B, nh, T, hd]
+        let k = split(key(x)), q = split(query(x)), v = split(value(x))
+        let y = attn_drop.p > 0 && isTraining
+            ? explicitAttention(q: q, k: k, v: v)
+            : scaledDotProductAttention(q: q, k: k, v: v, causal: true)   // [B, nh, T, hd]
         return resid_drop(proj(y.transposed(1, 2).reshaped([b, t, c])))
+    }
+
+    /// softmax(Q·Kᵀ/√hd + M)·V written out step by step, with dropout on the attention weights as
+    /// the reference applies it; M is −∞ above the diagonal. The fused kernel computes the same
+    /// thing without materialising a graph node per step, so it serves whenever dropout is off.
+    func explicitAttention(q: Tensor, k: Tensor, v: Tensor) -> Tensor {
+        let t = q.shape[2], hd = q.shape[3]
+        let mask = Tensor.make([t, t]) { m in                                // [T, T]
+            for i in 0..<t { for j in 0..<t { m[i * t + j] = j <= i ? 0 : -.infinity } }
+        }
+        let scores = q.matmul(k.transposed(2, 3)) * (1 / Float(hd).squareRoot()) + mask // [B, nh, T, T]
+        return attn_drop(softmax(scores, axis: -1)).matmul(v)
     }
 }
 
-/// The keys and values of one layer for the positions seen so far, so that generating token T+1
-/// costs one position's work instead of T + 1.
+/// The keys and values of one layer for the positions generated so far, so that generating token
+/// T + 1 costs one position's work instead of T + 1 (the reference's `forward_with_past`).
+///
+/// Storage is allocated once for `capacity` positions, [B, nh, capacity, hd], and filled in
+/// place: appending never copies what is already there. Inference only: nothing is recorded for
+/// gradients.
 public final class LayerCache {
-    public private(set) var keys: Tensor?     // [B, nh, T, hd]
-    public private(set) var values: Tensor?
-    public init() {}
-    public var length: Int { keys?.shape[2] ?? 0 }
+    /// The most positions the cache can hold (the model's block size).
+    public let capacity: Int
+    /// Positions held so far.
+    public private(set) var length = 0
+    private var keys: Tensor?     // [B, nh, capacity, hd]
+    private var values: Tensor?   // [B, nh, capacity, hd]
 
-    /// Appends new keys and values [B, nh, t, hd] and returns all keys.
-    func append(keys k: Tensor, values v: Tensor) -> Tensor {
-        keys = keys.map { concat([$0, k.detached()], axis: 2) } ?? k.detached()
-        values = values.map { concat([$0, v.detached()], axis: 2) } ?? v.detached()
-        return keys!
+    public init(capacity: Int) { self.capacity = capacity }
+
+    /// Appends the keys and values of t new positions, given as [B, t, C] with head h in columns
+    /// h·hd ..< (h + 1)·hd (as the projections produce them).
+    func append(keys k: Tensor, values v: Tensor, heads nh: Int) {
+        let (b, t, c) = (k.shape[0], k.shape[1], k.shape[2])
+        let hd = c / nh
+        if keys == nil {
+            keys = Tensor.zeros([b, nh, capacity, hd])
+            values = Tensor.zeros([b, nh, capacity, hd])
+        }
+        let store = keys!, storeV = values! // invariant: allocated just above
+        precondition(store.shape[0] == b && store.shape[1] == nh && store.shape[3] == hd,
+                     "cache of \(store.shape) cannot take keys \(k.shape)") // invariant
+        precondition(length + t <= capacity, "cache of \(capacity) positions overflows at \(length + t)") // invariant
+        let start = length
+        for (source, target) in [(k, store), (v, storeV)] {
+            source.withUnsafeBufferPointer { src in
+                target.withUnsafeMutableBufferPointer { dst in
+                    for i in 0..<b {
+                        for h in 0..<nh {
+                            for r in 0..<t {
+                                let from = src.baseAddress! + (i * t + r) * c + h * hd
+                                let to = dst.baseAddress! + ((i * nh + h) * capacity + start + r) * hd
+                                to.update(from: from, count: hd)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        length += t
+    }
+
+    /// Causal attention of t new queries [B, t, C] (the last t cached positions) over all cached
+    /// positions, head by head: [B, t, C] with head h in columns h·hd ..< (h + 1)·hd.
+    func attend(queries q: Tensor, heads nh: Int) -> Tensor {
+        let (b, t, c) = (q.shape[0], q.shape[1], q.shape[2])
+        let hd = c / nh, s = length, cap = capacity
+        let scale = 1 / Float(hd).squareRoot()
+        let pk = keys!.storage.pointer, pv = values!.storage.pointer // invariant: append came first
+        let pq = q.storage.pointer
+        let out = Tensor.make([b, t, c]) { _ in }
+        let po = out.storage.pointer
+        let scratch = Tensor.make([b * nh, t, s]) { _ in }
+        let ps = scratch.storage.pointer
+        Parallel.forEachWithSerialBLAS(b * nh) { bh in
+            let (i, h) = (bh / nh, bh % nh)
+            let kv = (i * nh + h) * cap * hd
+            let p = ps + bh * t * s
+            // scores [t, S] = Q·Kᵀ·scale, Q rows strided by C
+            sgemm(transB: true, m: t, n: s, k: hd, alpha: scale, a: pq + i * t * c + h * hd, lda: c,
+                  b: pk + kv, ldb: hd, c: p)
+            for r in 0..<t {
+                let row = p + r * s, visible = s - t + r + 1
+                var m = -Float.infinity
+                for j in 0..<visible { m = max(m, row[j]) }
+                var sum: Float = 0
+                for j in 0..<visible { let e = expf(row[j] - m); row[j] = e; sum += e }
+                let inv = 1 / sum
+                for j in 0..<visible { row[j] *= inv }
+                for j in visible..<s { row[j] = 0 }
+            }
+            // out [t, hd] = P·V, written into columns h·hd… of [B, t, C]
+            sgemm(m: t, n: hd, k: s, a: p, b: pv + kv, c: po + i * t * c + h * hd, ldc: c)
+        }
+        return out
     }
 }
 
@@ -102,7 +195,7 @@ public final class GPTBlock: Module {
 
     public func callAsFunction(_ x: Tensor, cache: LayerCache? = nil) -> Tensor {
         let h = x + attn(ln1(x), cache: cache)
-        return h + mlp(ln2(h))
+        return recordShapes(x, output: h + mlp(ln2(h)))
     }
 }
 
@@ -137,20 +230,22 @@ public final class GPT: Module {
         }
     }
 
-    /// Logits [B, T, V] for tokens [B][T]. With `caches` (one per block), `tokens` continue the
-    /// sequence already in the caches: positions are offset by the cached length.
+    /// Logits [B, T, V] for tokens [B][T]. With `caches` (one per block, see `makeCaches`), the
+    /// tokens continue the sequence already in the caches: positions are offset by the cached
+    /// length, and only the new positions are computed (inference only).
     public func callAsFunction(_ tokens: [[Int]], caches: [LayerCache]? = nil) -> Tensor {
         let b = tokens.count, t = tokens[0].count
         let start = caches?.first?.length ?? 0
         precondition(start + t <= config.blockSize, "sequence of \(start + t) exceeds block size \(config.blockSize)") // invariant
+        precondition(tokens.allSatisfy { $0.count == t }, "sequences of different lengths in one batch") // invariant
         let c = config.embeddingDim
-        let tok = tok_emb(tokens.flatMap { $0 }).reshaped([b, t, c])
-        let pos = pos_emb.slice(axis: 1, start..<(start + t))               // [1, T, C]
+        let tok = tok_emb(tokens.flatMap { $0 }).reshaped([b, t, c])           // [B, T, C]
+        let pos = pos_emb.slice(axis: 1, start..<(start + t))                  // [1, T, C]
         var x = drop(tok + pos)
         for (i, block) in blocks.enumerated() { x = block(x, cache: caches?[i]) }
-        return head(ln_f(x))                                               // [B, T, V]
+        return recordShapes(inputShapes: [[b, t]], output: head(ln_f(x)))    // [B, T, V]
     }
 
-    /// Fresh, empty key-value caches, one per block.
-    public func makeCaches() -> [LayerCache] { blocks.map { _ in LayerCache() } }
+    /// Fresh, empty key-value caches, one per block, each holding up to `blockSize` positions.
+    public func makeCaches() -> [LayerCache] { blocks.map { _ in LayerCache(capacity: config.blockSize) } }
 }

@@ -5,11 +5,12 @@ import Tensors
 /// post_quant_conv → decoder. Images are [B, C, H, W] in [-1, 1].
 public final class VQModel: Module {
     public let config: AutoencoderConfig
+    // Declared in the order data flows through them, which is the order diagrams draw them in.
     public let encoder: Encoder
-    public let decoder: Decoder
-    public let quantize: VectorQuantizer
     public let quant_conv: Conv2d
+    public let quantize: VectorQuantizer
     public let post_quant_conv: Conv2d
+    public let decoder: Decoder
 
     public init(_ config: AutoencoderConfig, beta: Float = 0.25, legacy: Bool = false, rng: inout RandomGenerator) {
         self.config = config

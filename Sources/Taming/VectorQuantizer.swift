@@ -59,7 +59,7 @@ public final class VectorQuantizer: Module {
             ? commitmentTerm * commitmentWeight + codebookTerm * (legacy ? beta : 1)
             : commitmentTerm * commitmentWeight
         let straightThrough = flat + (zq - flat).detached()
-        let quantized = straightThrough.reshaped([b, h, w, d]).permuted([0, 3, 1, 2])
+        let quantized = recordShapes(z, output: straightThrough.reshaped([b, h, w, d]).permuted([0, 3, 1, 2]))
         return Output(quantized: quantized, loss: loss, codebookLoss: codebookTerm.item,
                       commitmentLoss: commitmentTerm.item, indices: indices, gridShape: [b, h, w])
     }

@@ -141,12 +141,12 @@ extension Tensor {
     public func leakyRelu(_ slope: Float = 0.2) -> Tensor {
         unary("leaky_relu", { $0 > 0 ? $0 : slope * $0 }, { x, _ in x > 0 ? 1 : slope })
     }
-    public func sigmoid() -> Tensor { unary("sigmoid", sigmoidScalar, { _, y in y * (1 - y) }) }
+    public func sigmoid() -> Tensor { unarySIMD("sigmoid", sigmoidSIMD, { _, y in y * (1 - y) }) }
     public func tanh() -> Tensor { unary("tanh", { Foundation.tanh($0) }, { _, y in 1 - y * y }) }
     /// Swish / SiLU, x·σ(x): the VQGAN's nonlinearity.
     public func silu() -> Tensor {
-        unary("silu", { $0 * sigmoidScalar($0) }, { x, _ in
-            let s = sigmoidScalar(x)
+        unarySIMD("silu", { $0 * sigmoidSIMD($0) }, { x, _ in
+            let s = sigmoidSIMD(x)
             return s * (1 + x * (1 - s))
         })
     }

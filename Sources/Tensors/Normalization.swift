@@ -7,21 +7,149 @@ import Foundation
 /// then apply a per-channel affine y = γ·x̂ + β. Their backward passes share one rule: within a set,
 /// dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)) with dx̂ = γ·dy.
 
-/// Normalises `rows` independent runs of `n` elements; element j of a run uses affine channel
-/// `channel(j)`. Writes y, x̂ (for backward) and rstd.
+/// Mean and 1/√(σ² + eps) of each of `rows` runs of `n` contiguous floats (two passes, SIMD).
 @inline(__always)
-private func standardize(_ x: UnsafePointer<Float>, rows: Int, n: Int, eps: Float,
-                         xhat: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
+private func runStatistics(_ x: UnsafePointer<Float>, rows: Int, n: Int, eps: Float,
+                           mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
     Parallel.forEach(rows) { r in
-        let s = x + r * n, xh = xhat + r * n
-        var sum: Double = 0
-        for j in 0..<n { sum += Double(s[j]) }
-        let mean = Float(sum / Double(n))
-        var sq: Double = 0
-        for j in 0..<n { let d = s[j] - mean; sq += Double(d * d) }
-        let rs = 1 / (Float(sq / Double(n)) + eps).squareRoot()
-        for j in 0..<n { xh[j] = (s[j] - mean) * rs }
-        rstd[r] = rs
+        let s = x + r * n
+        mean[r] = sumSIMD(s, n) / Float(n)
+        let m = mean[r]
+        var acc = SIMD8<Float>(repeating: 0), i = 0
+        while i + 8 <= n {
+            let d = UnsafeRawPointer(s + i).loadUnaligned(as: SIMD8<Float>.self) - m
+            acc += d * d; i += 8
+        }
+        var sq = acc.sum()
+        while i < n { let d = s[i] - m; sq += d * d; i += 1 }
+        rstd[r] = 1 / (sq / Float(n) + eps).squareRoot()
+    }
+}
+
+/// Σ of `n` floats, eight lanes at a time.
+@inline(__always)
+func sumSIMD(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0), i = 0
+    while i + 8 <= n { acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self); i += 8 }
+    var total = acc.sum()
+    while i < n { total += p[i]; i += 1 }
+    return total
+}
+
+/// Normalisation over runs: `rows` runs of `channelsPerRun` channels × `spatial` positions; the
+/// affine channel of run r's k-th channel is (r·channelsPerRun + k) mod `channels`. Group norm is
+/// runs of C/G channels × H·W; layer norm is runs of D "channels" × 1. The backward pass recomputes
+/// x̂ from x, μ and rstd rather than keeping it, halving the memory the forward pass writes.
+private func normalizeRuns(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float, rows: Int,
+                           channelsPerRun: Int, channels c: Int, spatial: Int, name: String) -> Tensor {
+    let n = channelsPerRun * spatial
+    var stats = [Float](repeating: 0, count: 2 * rows) // mean, then rstd
+    let px = x.storage.pointer
+    stats.withUnsafeMutableBufferPointer { st in
+        runStatistics(px, rows: rows, n: n, eps: eps, mean: st.baseAddress!, rstd: st.baseAddress! + rows)
+    }
+    let pw = weight?.storage.pointer, pb = bias?.storage.pointer
+    let out = Tensor.make(x.shape) { d in
+        let o = d.baseAddress!
+        stats.withUnsafeBufferPointer { st in
+            Parallel.forEach(rows) { r in
+                let mean = st[r], rs = st[rows + r]
+                if spatial == 1 && channelsPerRun == c { // layer norm: γ and β vary along the run
+                    let base = r * n
+                    for j in 0..<n { o[base + j] = (px[base + j] - mean) * rs * (pw?[j] ?? 1) + (pb?[j] ?? 0) }
+                    return
+                }
+                for k in 0..<channelsPerRun {
+                    let ch = (r * channelsPerRun + k) % c
+                    let scale = rs * (pw?[ch] ?? 1), shift = (pb?[ch] ?? 0) - mean * scale
+                    let base = r * n + k * spatial
+                    mapSIMD(px + base, o + base, spatial) { $0 * scale + shift }
+                }
+            }
+        }
+    }
+    var inputs = [x]
+    if let weight { inputs.append(weight) }
+    if let bias { inputs.append(bias) }
+    return Tensor.record(out, name, inputs) { g, needs in
+        let pg = g.storage.pointer
+        let needW = weight != nil && needs[1], needB = bias != nil && needs[inputs.count - 1]
+        // Per-run partial sums for dγ and dβ: [rows, channelsPerRun], reduced in a fixed order.
+        var partW = [Float](repeating: 0, count: (needW || needB) ? rows * channelsPerRun : 0)
+        var partB = partW
+        var dx: Tensor? = nil
+        let dxT = needs[0] ? Tensor.make(x.shape) { _ in } : nil
+        stats.withUnsafeBufferPointer { st in
+            partW.withUnsafeMutableBufferPointer { pwp in
+                partB.withUnsafeMutableBufferPointer { pbp in
+                    Parallel.forEach(rows) { r in
+                        let mean = st[r], rs = st[rows + r]
+                        var s1: Float = 0, s2: Float = 0
+                        if spatial == 1 && channelsPerRun == c { // layer norm
+                            let base = r * n
+                            for j in 0..<n {
+                                let gv = pg[base + j], xh = (px[base + j] - mean) * rs, gamma = pw?[j] ?? 1
+                                if !pwp.isEmpty { pwp[base + j] = gv * xh; pbp[base + j] = gv }
+                                s1 += gv * gamma; s2 += gv * gamma * xh
+                            }
+                            guard let dxT else { return }
+                            let m1 = s1 / Float(n), m2 = s2 / Float(n)
+                            let o = dxT.storage.pointer
+                            for j in 0..<n {
+                                let xh = (px[base + j] - mean) * rs
+                                o[base + j] = (pg[base + j] * (pw?[j] ?? 1) - m1 - xh * m2) * rs
+                            }
+                            return
+                        }
+                        for k in 0..<channelsPerRun {
+                            let ch = (r * channelsPerRun + k) % c
+                            let gamma = pw?[ch] ?? 1
+                            let base = r * n + k * spatial
+                            var gsum = SIMD8<Float>(repeating: 0), gx = SIMD8<Float>(repeating: 0)
+                            var i = 0
+                            while i + 8 <= spatial {
+                                let gv = UnsafeRawPointer(pg + base + i).loadUnaligned(as: SIMD8<Float>.self)
+                                let xh = (UnsafeRawPointer(px + base + i).loadUnaligned(as: SIMD8<Float>.self) - mean) * rs
+                                gsum += gv; gx += gv * xh; i += 8
+                            }
+                            var a = gsum.sum(), b = gx.sum()
+                            while i < spatial { let gv = pg[base + i]; a += gv; b += gv * (px[base + i] - mean) * rs; i += 1 }
+                            if !pwp.isEmpty { pwp[r * channelsPerRun + k] = b; pbp[r * channelsPerRun + k] = a }
+                            s1 += a * gamma; s2 += b * gamma
+                        }
+                        guard let dxT else { return }
+                        let m1 = s1 / Float(n), m2 = s2 / Float(n)
+                        let o = dxT.storage.pointer
+                        for k in 0..<channelsPerRun {
+                            let ch = (r * channelsPerRun + k) % c
+                            let gamma = pw?[ch] ?? 1
+                            let base = r * n + k * spatial
+                            // dx = rstd·(γ·dy − m1 − x̂·m2), x̂ = (x − μ)·rstd
+                            mapSIMD(pg + base, px + base, o + base, spatial) { gv, xv in
+                                (gv * gamma - m1 - (xv - mean) * rs * m2) * rs
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        dx = dxT
+        var dw: Tensor? = nil, db: Tensor? = nil
+        if needW || needB {
+            var sw = [Float](repeating: 0, count: c), sb = sw
+            for r in 0..<rows {
+                for k in 0..<channelsPerRun {
+                    let ch = (r * channelsPerRun + k) % c
+                    sw[ch] += partW[r * channelsPerRun + k]; sb[ch] += partB[r * channelsPerRun + k]
+                }
+            }
+            if needW { dw = Tensor(shape: [c], sw) }
+            if needB { db = Tensor(shape: [c], sb) }
+        }
+        var grads: [Tensor?] = [dx]
+        if weight != nil { grads.append(dw) }
+        if bias != nil { grads.append(db) }
+        return grads
     }
 }
 
@@ -30,46 +158,15 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
     let b = x.shape[0], c = x.shape[1]
     precondition(c % groups == 0, "groupNorm: \(c) channels in \(groups) groups") // invariant
     let spatial = x.count / max(b * c, 1)
-    let rows = b * groups, n = (c / groups) * spatial
-    let xhat = Tensor.make(x.shape) { _ in }
-    let rstd = Tensor.make([rows]) { _ in }
-    standardize(x.storage.pointer, rows: rows, n: n, eps: eps, xhat: xhat.storage.pointer, rstd: rstd.storage.pointer)
-    let out = affine(xhat, weight, bias, channels: c, spatial: spatial)
-    var inputs = [x]
-    if let weight { inputs.append(weight) }
-    if let bias { inputs.append(bias) }
-    return Tensor.record(out, "group_norm", inputs) { g, needs in
-        let (dw, db) = affineGrads(g, xhat, channels: c, spatial: spatial,
-                                   needW: weight != nil && needs[1], needB: bias != nil && needs[inputs.count - 1])
-        let dx = needs[0] ? standardizeBackward(g, xhat, rstd, weight, rows: rows, n: n, channels: c, spatial: spatial) : nil
-        var grads: [Tensor?] = [dx]
-        if weight != nil { grads.append(dw) }
-        if bias != nil { grads.append(db) }
-        return grads
-    }
+    return normalizeRuns(x, weight: weight, bias: bias, eps: eps, rows: b * groups, channelsPerRun: c / groups,
+                         channels: c, spatial: spatial, name: "group_norm")
 }
 
 /// Layer normalisation over the last dimension: x [..., D], weight and bias [D].
 public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
     let d = x.shape.last!
-    let rows = x.count / d
-    let xhat = Tensor.make(x.shape) { _ in }
-    let rstd = Tensor.make([rows]) { _ in }
-    standardize(x.storage.pointer, rows: rows, n: d, eps: eps, xhat: xhat.storage.pointer, rstd: rstd.storage.pointer)
-    // As an affine over "channels" D with spatial extent 1 and batch `rows`.
-    let out = affine(xhat, weight, bias, channels: d, spatial: 1)
-    var inputs = [x]
-    if let weight { inputs.append(weight) }
-    if let bias { inputs.append(bias) }
-    return Tensor.record(out, "layer_norm", inputs) { g, needs in
-        let (dw, db) = affineGrads(g, xhat, channels: d, spatial: 1,
-                                   needW: weight != nil && needs[1], needB: bias != nil && needs[inputs.count - 1])
-        let dx = needs[0] ? standardizeBackward(g, xhat, rstd, weight, rows: rows, n: d, channels: d, spatial: 1) : nil
-        var grads: [Tensor?] = [dx]
-        if weight != nil { grads.append(dw) }
-        if bias != nil { grads.append(db) }
-        return grads
-    }
+    return normalizeRuns(x, weight: weight, bias: bias, eps: eps, rows: x.count / d, channelsPerRun: d,
+                         channels: d, spatial: 1, name: "layer_norm")
 }
 
 /// Batch normalisation of x [B, C, H, W] per channel. In training it normalises with the batch's
@@ -197,31 +294,4 @@ private func affineGrads(_ g: Tensor, _ xhat: Tensor, channels c: Int, spatial: 
         pw[ch] = Float(sw); pb[ch] = Float(sb)
     }
     return (needW ? dw : nil, needB ? db : nil)
-}
-
-/// dx for group and layer norm: per run of n elements (rows of the standardisation).
-private func standardizeBackward(_ g: Tensor, _ xhat: Tensor, _ rstd: Tensor, _ weight: Tensor?,
-                                 rows: Int, n: Int, channels c: Int, spatial: Int) -> Tensor {
-    let gp = g.storage.pointer, xh = xhat.storage.pointer, rs = rstd.storage.pointer
-    let w = weight?.storage.pointer
-    // Within a run, element j belongs to channel (runStartChannel + j / spatial) mod c.
-    let channelsPerRun = n / spatial
-    return Tensor.make(xhat.shape) { d in
-        let o = d.baseAddress!
-        Parallel.forEach(rows) { r in
-            let base = r * n
-            let ch0 = (r * channelsPerRun) % c
-            var s1: Double = 0, s2: Double = 0
-            for j in 0..<n {
-                let gamma = w?[ch0 + j / spatial] ?? 1
-                let dxh = gp[base + j] * gamma
-                s1 += Double(dxh); s2 += Double(dxh * xh[base + j])
-            }
-            let m1 = Float(s1 / Double(n)), m2 = Float(s2 / Double(n)), rsd = rs[r]
-            for j in 0..<n {
-                let gamma = w?[ch0 + j / spatial] ?? 1
-                o[base + j] = rsd * (gp[base + j] * gamma - m1 - xh[base + j] * m2)
-            }
-        }
-    }
 }

@@ -1,0 +1,105 @@
+/// Vectorised exponential and the activations built on it. `Foundation.exp` is a scalar libm call
+/// per element; these work on eight lanes at once and are accurate to about 2 ulp, which is far
+/// below the noise of training in Float.
+
+/// e^x for eight lanes: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial, and 2^n
+/// written straight into the exponent bits. Inputs are clamped to the range where Float is finite.
+@inline(__always)
+func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.7))
+    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+    // r = x − n·ln2, with ln2 split in two for accuracy (Cody–Waite).
+    let r = clamped - n * 0.693_145_75 - n * 1.428_606_8e-6
+    var p = SIMD8<Float>(repeating: 1.0 / 720)
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let bits = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n)) &+ 127) &<< 23
+    return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
+}
+
+/// e^x for one value, through the vector routine (for loop remainders).
+@inline(__always)
+func fastExp(_ x: Float) -> Float { fastExp(SIMD8(repeating: x))[0] }
+
+/// Applies a lane-wise function to `count` floats from `src` into `dst`, eight at a time.
+@inline(__always)
+func mapSIMD(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int,
+             _ f: (SIMD8<Float>) -> SIMD8<Float>) {
+    var i = 0
+    while i + 8 <= count {
+        let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: f(v), as: SIMD8<Float>.self)
+        i += 8
+    }
+    if i < count {
+        var v = SIMD8<Float>(repeating: 0)
+        for j in 0..<(count - i) { v[j] = src[i + j] }
+        let y = f(v)
+        for j in 0..<(count - i) { dst[i + j] = y[j] }
+    }
+}
+
+/// The same with two inputs.
+@inline(__always)
+func mapSIMD(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+             _ count: Int, _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) {
+    var i = 0
+    while i + 8 <= count {
+        let u = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+        let v = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: f(u, v), as: SIMD8<Float>.self)
+        i += 8
+    }
+    if i < count {
+        var u = SIMD8<Float>(repeating: 0), v = SIMD8<Float>(repeating: 0)
+        for j in 0..<(count - i) { u[j] = a[i + j]; v[j] = b[i + j] }
+        let y = f(u, v)
+        for j in 0..<(count - i) { dst[i + j] = y[j] }
+    }
+}
+
+@inline(__always)
+func sigmoidSIMD(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / (1 + fastExp(-x)) }
+
+extension Tensor {
+    /// Builds a unary op whose forward and derivative run on eight lanes at once:
+    /// `f(x)` and `df(x, y)` with y = f(x).
+    @inline(__always)
+    func unarySIMD(_ name: String, _ f: @escaping (SIMD8<Float>) -> SIMD8<Float>,
+                   _ df: @escaping (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) -> Tensor {
+        let src = storage.pointer, n = count
+        let out = Tensor.make(shape) { d in
+            let o = d.baseAddress!
+            Parallel.forRanges(n) { r in mapSIMD(src + r.lowerBound, o + r.lowerBound, r.count, f) }
+        }
+        let x = self, y = out.detached() // not `out` itself, which would make a reference cycle
+        return Tensor.record(out, name, [self]) { g, _ in
+            let px = x.storage.pointer, py = y.storage.pointer, pg = g.storage.pointer
+            return [Tensor.make(x.shape) { d in
+                let o = d.baseAddress!
+                Parallel.forRanges(n) { r in
+                    var i = r.lowerBound
+                    while i < r.upperBound {
+                        let len = min(8, r.upperBound - i)
+                        var xv = SIMD8<Float>(repeating: 0), yv = xv, gv = xv
+                        if len == 8 {
+                            xv = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD8<Float>.self)
+                            yv = UnsafeRawPointer(py + i).loadUnaligned(as: SIMD8<Float>.self)
+                            gv = UnsafeRawPointer(pg + i).loadUnaligned(as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(o + i).storeBytes(of: gv * df(xv, yv), as: SIMD8<Float>.self)
+                        } else {
+                            for j in 0..<len { xv[j] = px[i + j]; yv[j] = py[i + j]; gv[j] = pg[i + j] }
+                            let r = gv * df(xv, yv)
+                            for j in 0..<len { o[i + j] = r[j] }
+                        }
+                        i += 8
+                    }
+                }
+            }]
+        }
+    }
+}

@@ -193,7 +193,7 @@ func trainVQ(_ name: String, config: AutoencoderConfig, codebook: CodebookOption
 }
 
 let main = chapter.cell("Training", "The f = 4 model with k-means initialisation and dead-code restarts.") {
-    let run = try trainVQ("02-vqvae-f4", config: config, codebook: CodebookOptions(), steps: 600, quickSteps: 12)
+    let run = try trainVQ("02-vqvae-f4", config: config, codebook: CodebookOptions(), steps: 400, quickSteps: 12)
     guard !run.history.isEmpty else { return run }
     let chart = LineChart(
         title: "Training losses (f = 4)", xLabel: "step", yLabel: "loss", yScale: .log,
@@ -274,7 +274,7 @@ chapter.cell("Code maps", "Which code sits where.") {
 //: ![Codebook use per batch during training, with and without k-means initialisation and dead-code restarts](Figures/02-vqvae/usage.svg)
 //: ![How often each code is chosen on the held-out set (f = 4, ours)](Figures/02-vqvae/usage-histogram.svg)
 let reference = chapter.cell("Codebook health", "The reference's codebook handling, for comparison.") {
-    let steps = 300
+    let steps = 200
     let run = try trainVQ("02-vqvae-f4-reference-codebook", config: config, codebook: .reference, steps: steps, quickSteps: 6)
     let e = run.model.evaluate(heldOut)
     let n = min(run.history.count, main.history.count)
@@ -302,7 +302,7 @@ let reference = chapter.cell("Codebook health", "The reference's codebook handli
 //: ![Held-out PSNR and codebook use at f = 4 and f = 8](Figures/02-vqvae/f4-vs-f8.svg)
 chapter.cell("f = 4 against f = 8", "The price of a shorter sequence.") {
     let config8 = autoencoderConfig(downsampling: 8)
-    let run = try trainVQ("02-vqvae-f8", config: config8, codebook: CodebookOptions(), steps: 300, quickSteps: 6)
+    let run = try trainVQ("02-vqvae-f8", config: config8, codebook: CodebookOptions(), steps: 200, quickSteps: 6)
     let e8 = run.model.evaluate(heldOut)
     let shown = min(8, heldOut.shape[0])
     let originals = heldOut.slice(axis: 0, 0..<shown)

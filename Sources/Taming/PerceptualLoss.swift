@@ -92,9 +92,10 @@ extension PerceptualLoss {
     /// `linearWeights` (names `lin0.model.1.weight` … `lin4.model.1.weight`, shapes [1, C, 1, 1])
     /// or, without it, all ones (LPIPS's baseline).
     public static func vgg16(weights: URL, linearWeights: URL? = nil) throws -> PerceptualLoss {
-        let backbone = try VGG16Features.load(from: weights)
-        let lin = try linearWeights.map { try loadLinearWeights(from: $0, channels: backbone.featureChannels) }
-        return PerceptualLoss(backbone: backbone, linearWeights: lin)
+        // The small file first, so that a bad one is reported before 59 MB are read.
+        let channels = VGG16Features.blocks.map(\.channels)
+        let lin = try linearWeights.map { try loadLinearWeights(from: $0, channels: channels) }
+        return PerceptualLoss(backbone: try VGG16Features.load(from: weights), linearWeights: lin)
     }
 
     /// The LPIPS "lin" weights for feature widths `channels` from the safetensors file at `url`:

@@ -28,18 +28,34 @@ public final class VGG16Features: Module, FeatureBackbone {
     /// The index in `features` of the ReLU that ends each slice: relu1_2 … relu5_3.
     public static let sliceEnds = [3, 8, 15, 22, 29]
 
-    /// VGG16 with PyTorch's default initialisation: the shapes of the real network, for tests and
-    /// as the target of `load(from:)`.
-    public init(rng: inout RandomGenerator) {
-        var layers: [Module & Layer] = []
-        var channels = 3
-        for (b, block) in Self.blocks.enumerated() {
-            if b > 0 { layers.append(MaxPool2d(kernel: 2, stride: 2)) }
+    /// Every tensor a VGG16 `features` state dict holds, with its shape, in torchvision's order:
+    /// `features.0.weight` [64, 3, 3, 3], `features.0.bias` [64], … `features.28.bias` [512].
+    public static let parameterShapes: [(name: String, shape: [Int])] = {
+        var result: [(String, [Int])] = []
+        var (index, channels) = (0, 3)
+        for (b, block) in blocks.enumerated() {
+            if b > 0 { index += 1 }   // the max-pool before the block
             for _ in 0..<block.convolutions {
-                layers.append(Conv2d(inChannels: channels, outChannels: block.channels, kernelSize: 3, padding: 1,
-                                     rng: &rng))
-                layers.append(ReLU())
+                result.append(("features.\(index).weight", [block.channels, channels, 3, 3]))
+                result.append(("features.\(index).bias", [block.channels]))
+                index += 2            // the convolution and its ReLU
                 channels = block.channels
+            }
+        }
+        return result
+    }()
+
+    /// VGG16 from its weights by torchvision name (checked by `load(from:)`).
+    private init(weights: [String: Tensor]) {
+        var layers: [Module & Layer] = []
+        var index = 0
+        for (b, block) in Self.blocks.enumerated() {
+            if b > 0 { layers.append(MaxPool2d(kernel: 2, stride: 2)); index += 1 }
+            for _ in 0..<block.convolutions {
+                layers.append(VGGConvolution(weight: weights["features.\(index).weight"]!, // invariant: checked by load
+                                             bias: weights["features.\(index).bias"]!))  // invariant: checked by load
+                layers.append(ReLU())
+                index += 2
             }
         }
         features = Sequential(layers)
@@ -66,23 +82,19 @@ public final class VGG16Features: Module, FeatureBackbone {
     /// VGG16 with the weights in the safetensors file at `url`, in torchvision's names.
     ///
     /// The file must hold every `features.N.weight` and `features.N.bias` of the thirteen
-    /// convolutions with VGG16's shapes; anything else in it (the `classifier.*` tensors of a whole
-    /// `vgg16().state_dict()`) is ignored. A missing or wrongly shaped tensor is an error naming it
-    /// (and the file), and so is a value that is not finite.
+    /// convolutions with VGG16's shapes (`parameterShapes`); anything else in it (the
+    /// `classifier.*` tensors of a whole `vgg16().state_dict()`) is ignored. A missing or wrongly
+    /// shaped tensor is an error naming it (and the file), and so is a value that is not finite.
     public static func load(from url: URL) throws -> VGG16Features {
-        let file = try SafeTensors.read(from: url)
-        var rng = RandomGenerator(seed: 0)
-        let model = VGG16Features(rng: &rng)
-        let saved = file.dictionary
-        let expected = model.stateDict()
+        let saved = try SafeTensors.read(from: url).dictionary
         var missing: [String] = [], wrong: [String] = []
-        for (name, tensor) in expected {
+        for (name, shape) in parameterShapes {
             guard let s = saved[name] else { missing.append(name); continue }
-            if s.shape != tensor.shape { wrong.append("\(name) is \(s.shape), expected \(tensor.shape)") }
+            if s.shape != shape { wrong.append("\(name) is \(s.shape), expected \(shape)") }
         }
-        let expectedNames = Set(expected.map(\.0))
-        let strays = saved.keys.filter { $0.hasPrefix("features.") && !expectedNames.contains($0) }.sorted()
         if !missing.isEmpty || !wrong.isEmpty {
+            let expectedNames = Set(parameterShapes.map(\.name))
+            let strays = saved.keys.filter { $0.hasPrefix("features.") && !expectedNames.contains($0) }.sorted()
             var parts: [String] = []
             if !missing.isEmpty { parts.append("missing " + missing.joined(separator: ", ")) }
             if !wrong.isEmpty { parts.append("wrong shape: " + wrong.joined(separator: "; ")) }
@@ -93,15 +105,42 @@ public final class VGG16Features: Module, FeatureBackbone {
             throw SafeTensorsError(file: url.path, problem: "is not torchvision's VGG16 `features`: "
                                    + parts.joined(separator: "; "))
         }
-        for (name, _) in expected {
-            let values = saved[name]! // invariant: checked above
-            if let bad = values.scalars.firstIndex(where: { !$0.isFinite }) {
+        for (name, _) in parameterShapes {
+            if let bad = firstNonFinite(saved[name]!) { // invariant: checked above
                 throw SafeTensorsError(file: url.path, problem: "tensor \(name) holds a non-finite value at index \(bad)")
             }
         }
-        try model.loadStateDict(saved.filter { expectedNames.contains($0.key) })
-        return model
+        return VGG16Features(weights: saved)
     }
+}
+
+/// The index of the first NaN or infinity in `t`, if any. (0·v is NaN exactly when v is not
+/// finite, so one branch-free pass finds out whether to look.)
+func firstNonFinite(_ t: Tensor) -> Int? {
+    t.withUnsafeBufferPointer { v in
+        var probe: Float = 0
+        for x in v { probe += x * 0 }
+        return probe.isNaN ? v.firstIndex { !$0.isFinite } : nil
+    }
+}
+
+/// A 3×3 convolution with padding 1 and given weights: VGG's `nn.Conv2d(Cin, Cout, 3, padding=1)`,
+/// built straight from a file's tensors (no initialisation to overwrite).
+public final class VGGConvolution: Module, Layer {
+    public let weight: Tensor   // [Cout, Cin, 3, 3]
+    public let bias: Tensor     // [Cout]
+
+    init(weight: Tensor, bias: Tensor) {
+        self.weight = weight
+        self.bias = bias
+        super.init()
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {   // [B, Cin, H, W] → [B, Cout, H, W]
+        recordShapes(x, output: conv2d(x, weight: weight, bias: bias, padding: 1))
+    }
+
+    public override var details: String { "\(weight.shape[1])→\(weight.shape[0]), 3×3, padding 1" }
 }
 
 /// Max-pooling as a layer (VGG's `nn.MaxPool2d(2, 2)`): [B, C, H, W] → [B, C, H/2, W/2].

@@ -65,6 +65,8 @@ let tests: [Target] = [
     .testTarget(name: "WorkbookTests", dependencies: ["Workbook", "TestSupport"]),
     .testTarget(name: "BookTests", dependencies: ["BookWeaver"]),
     .testTarget(name: "TamingTests", dependencies: ["Taming", "TestSupport"]),
+    // Runs the chapter executables with --quick and checks their output.
+    .testTarget(name: "ChapterTests"),
 ]
 
 let package = Package(

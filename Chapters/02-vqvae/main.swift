@@ -35,9 +35,6 @@ var rng = RandomGenerator(seed: options.seed)
 let side = 32
 let (train, heldOut) = chapter.cell("The data", "Landscapes at \(side)×\(side), or your photos with --data.") {
     () throws -> (any Dataset, Tensor) in
-    let gallery = try LandscapeGallery.figure(generator: LandscapeGenerator(seed: options.seed),
-                                              samplesPerScene: 4, width: 64, height: 64)
-    try PNGImage.write(gallery, to: chapter.figurePath("data.png").path)
     let train: any Dataset, validation: any Dataset
     if let folder = options.data {
         let photos = try ImageFolderDataset(folder: folder, width: side, height: side)
@@ -52,6 +49,9 @@ let (train, heldOut) = chapter.cell("The data", "Landscapes at \(side)×\(side),
         validation = try ProceduralDataset(seed: options.seed, count: quick ? 32 : 256, width: side, height: side,
                                            split: .validation)
     }
+    let gallery = try LandscapeGallery.figure(generator: LandscapeGenerator(seed: options.seed),
+                                              samplesPerScene: 4, width: 64, height: 64)
+    try PNGImage.write(gallery, to: chapter.figurePath("data.png").path)
     var evalRNG = RandomGenerator(seed: options.seed)
     let heldOut = stack((0..<validation.count).map { validation.example(at: $0, rng: &evalRNG).image })
     chapter.console.line("\(train.count) training and \(validation.count) held-out images")

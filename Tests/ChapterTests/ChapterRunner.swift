@@ -1,0 +1,57 @@
+import Foundation
+
+/// Runs a chapter executable as a learner would, and captures what it prints.
+///
+/// The chapters are built by `swift build` (`Scripts/test.sh` builds them in release mode first,
+/// so `--quick` runs take seconds); the runner prefers the release binary and falls back to debug.
+struct ChapterRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum ChapterRunner {
+    /// The package root, found from this file's path.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The chapter's executable, release build first.
+    static func executable(_ name: String) -> URL? {
+        for configuration in ["release", "debug"] {
+            let url = root.appendingPathComponent(".build/\(configuration)/\(name)")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
+    }
+
+    /// A fresh temporary folder.
+    static func temporaryFolder(_ label: String) -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("chapter-test-\(label)-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs `name` with `arguments` from the package root; nil if the executable is not built.
+    static func run(_ name: String, _ arguments: [String]) throws -> ChapterRun? {
+        guard let url = executable(name) else { return nil }
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes to the end before waiting, so a chatty chapter cannot block on a full pipe.
+        var stdoutData = Data(), stderrData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { stderrData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return ChapterRun(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+                          stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+}

@@ -64,6 +64,13 @@ public struct FeatureNetworkScores: Codable, Equatable, Sendable {
 /// with the learning rate decayed along a cosine. There is no randomness in a step: the network's
 /// initialisation seed and the batches decide everything.
 ///
+/// The book's recipe: 300 steps of 16 landscapes at 32×32 (2,000 of them), learning rate 2e-3,
+/// about 30–45 s on 2 cores in a release build. On 200 held-out landscapes that gives a pixel
+/// accuracy of about 0.87 (the most common class, sky, covers 0.34) and a scene accuracy of 1.0
+/// (the scenes' palettes make that part easy; the segmentation carries the signal). Trained at
+/// 32×32 the network still segments 64×64 landscapes at about 0.85, so one network serves both
+/// sizes; training at 64×64 costs four times as much per step.
+///
 ///     let trainer = FeatureNetworkTrainer(network: net)
 ///     for step in 0..<steps {
 ///         trainer.scheduleLearningRate(step: step, totalSteps: steps)

@@ -21,7 +21,13 @@ public struct SymmetricEigen {
         precondition(n >= 0 && matrix.count == n * n, "SymmetricEigen: \(matrix.count) values for \(n)×\(n)") // invariant
         var a = matrix
         // Symmetrise, so that rounding in the caller cannot leave A[p][q] ≠ A[q][p].
-        for p in 0..<n { for q in (p + 1)..<n { let m = 0.5 * (a[p * n + q] + a[q * n + p]); a[p * n + q] = m; a[q * n + p] = m } }
+        for p in 0..<n {
+            for q in (p + 1)..<n {
+                let m = 0.5 * (a[p * n + q] + a[q * n + p])
+                a[p * n + q] = m
+                a[q * n + p] = m
+            }
+        }
         var v = [Double](repeating: 0, count: n * n)
         for i in 0..<n { v[i * n + i] = 1 }
         let scale = a.reduce(0) { $0 + $1 * $1 }

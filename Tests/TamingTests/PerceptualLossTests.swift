@@ -116,6 +116,9 @@ func temporaryFile(_ name: String) -> URL {
         let loss = PerceptualLoss(backbone: network)
         #expect(loss.namedParameters().isEmpty)
         #expect(network.namedParameters().isEmpty)
+        // The loss module sees the network (LPIPS's `net`) and its weights as frozen buffers.
+        let buffers = loss.namedBuffers().map(\.0)
+        #expect(buffers.contains("net.stages.0.0.weight") && buffers.contains("lin.2"))
         #expect(network.stateDict().map(\.0) == names, "freezing keeps every name for checkpoints")
         // A generator in front: its weights get gradients through the loss, the network's none.
         var rng = RandomGenerator(seed: 14)

@@ -11,6 +11,13 @@ public protocol FeatureBackbone: Module {
     /// The feature maps of images `x` [B, 3, H, W] in [-1, 1], shallowest first: element l is
     /// [B, featureChannels[l], H_l, W_l]. Differentiable with respect to `x`.
     func featureStacks(_ x: Tensor) -> [Tensor]
+
+    /// Image sides must be positive multiples of this (1 for any size).
+    var sizeMultiple: Int { get }
+}
+
+extension FeatureBackbone {
+    public var sizeMultiple: Int { 1 }
 }
 
 extension Module {

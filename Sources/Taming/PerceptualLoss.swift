@@ -57,6 +57,16 @@ public final class PerceptualLoss: Module {
         return total! // invariant: a backbone has at least one feature stack
     }
 
+    /// Throws unless the backbone takes images of `height`×`width` (VGG16 needs multiples of 16):
+    /// call it once before training on images of a size the user chose.
+    public func checkImageSize(height: Int, width: Int) throws {
+        let m = net.sizeMultiple
+        guard height > 0, width > 0, height % m == 0, width % m == 0 else {
+            throw PerceptualError("the perceptual loss's \(net.kind) needs image sides that are positive multiples "
+                                  + "of \(m), not \(height)×\(width)")
+        }
+    }
+
     /// The mean distance over the batch: the training loss term, and the metric.
     public func callAsFunction(_ x: Tensor, _ y: Tensor) -> Tensor { distances(x, y).mean() }
 

@@ -64,6 +64,9 @@ public final class VGG16Features: Module, FeatureBackbone {
 
     public var featureChannels: [Int] { Self.blocks.map(\.channels) }
 
+    /// Four 2×2 max-pools: sides must be multiples of 16.
+    public var sizeMultiple: Int { 16 }
+
     /// relu1_2 … relu5_3 for images [B, 3, H, W] in [-1, 1] (H and W multiples of 16).
     public func featureStacks(_ x: Tensor) -> [Tensor] {
         var h = (x - _shift) / _scale

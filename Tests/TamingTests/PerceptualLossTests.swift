@@ -220,6 +220,11 @@ func temporaryFile(_ name: String) -> URL {
         leaf.requiresGrad = true
         let g = baseline(leaf, x).gradients(with: [leaf])[0]
         #expect(g.scalars.contains { $0 != 0 } && g.scalars.allSatisfy { $0.isFinite })
+        // Sizes: multiples of 16 only.
+        try lpips.checkImageSize(height: 32, width: 48)
+        #expect(throws: PerceptualError.self) { try lpips.checkImageSize(height: 24, width: 32) }
+        #expect(throws: PerceptualError.self) { try lpips.checkImageSize(height: 0, width: 0) }
+        try PerceptualLoss(backbone: Self.smallNetwork()).checkImageSize(height: 9, width: 7)
     }
 
     /// The first VGG block only: small files for the error cases.

@@ -120,6 +120,7 @@ enum Benchmarks {
                 index += 1
             }
         })
+        list += GPTBenchmarks.all
         return list
     }
 

@@ -43,10 +43,20 @@ extension GPT {
 
     /// One training step's forward and backward pass on sequences [B][T + 1] (see
     /// `loss(sequences:pkeep:cleanPrefix:rng:)`): adds the gradients into each parameter's `grad`
-    /// and returns the mean loss in nats.
+    /// and returns the mean loss in nats. Without dropout it runs the hand-written fused step
+    /// (`fusedLossAndGradients`), otherwise the autodiff model; `fused: false` forces the latter.
     public func accumulateGradients(sequences: [[Int]], pkeep: Float = 1, cleanPrefix: Int = 0,
-                                    rng: inout RandomGenerator) -> Float {
-        let loss = loss(sequences: sequences, pkeep: pkeep, cleanPrefix: cleanPrefix, rng: &rng)
+                                    fused: Bool = true, rng: inout RandomGenerator) -> Float {
+        var inputs = sequences.map { Array($0.dropLast()) }
+        if pkeep < 1 {
+            inputs = corruptTokens(inputs, pkeep: pkeep, vocabularySize: config.vocabularySize,
+                                   from: cleanPrefix, rng: &rng)
+        }
+        let targets = sequences.map { Array($0.dropFirst()) }
+        if fused && (config.dropout == 0 || !isTraining) {
+            return fusedLossAndGradients(inputs: inputs, targets: targets)
+        }
+        let loss = loss(inputs: inputs, targets: targets)
         loss.backward()
         return loss.item
     }

@@ -1,0 +1,414 @@
+import Foundation
+import NN
+import Tensors
+
+// Shape letters: B batch, T positions, N = B·T rows, C width, nh heads, hd = C / nh, V vocabulary.
+
+/// The GPT's training step written out by hand, forward and backward, in the manner of llm.c:
+/// the fast path beside the autodiff model in `GPT.swift`, which stays the readable reference.
+/// Both compute the same loss and the same gradients (`GPTTests` holds them to each other).
+///
+/// What makes it faster than the same maths through the tape:
+/// - no head transposes: queries, keys and values stay [N, C], and each head's products read
+///   its columns in place (BLAS leading dimensions), writing its output straight into [N, C];
+/// - one buffer per activation, allocated once per step, and no graph nodes or closures;
+/// - bias, GELU and residual passes fused into the loops around the matrix products, and bias
+///   and LayerNorm gradients summed over fixed row chunks (the same bits for any thread count).
+///
+/// Dropout is not implemented here: use it only with dropout 0 or in evaluation mode
+/// (`accumulateGradients` chooses for you).
+extension GPT {
+    /// Forward and backward for `inputs` → `targets` (both [B][T]): adds every parameter's
+    /// gradient of the mean cross-entropy into its `grad` and returns the loss in nats.
+    public func fusedLossAndGradients(inputs: [[Int]], targets: [[Int]]) -> Float {
+        precondition(config.dropout == 0 || !isTraining, "the fused step has no dropout") // invariant
+        let b = inputs.count, t = inputs[0].count
+        precondition(t <= config.blockSize && inputs.allSatisfy { $0.count == t }
+                     && targets.count == b && targets.allSatisfy { $0.count == t },
+                     "fused step: inputs and targets must be [B][T] with T ≤ block size") // invariant
+        let step = FusedStep(model: self, batch: b, length: t)
+        let loss = step.forward(tokens: inputs.flatMap { $0 }, targets: targets.flatMap { $0 })
+        step.backward()
+        return loss
+    }
+}
+
+/// Buffers and passes of one fused training step.
+final class FusedStep {
+    let model: GPT
+    let b: Int, t: Int, n: Int, c: Int, nh: Int, hd: Int, v: Int, layers: Int
+    var tokens: [Int] = [], targets: [Int] = []
+    private var buffers: [UnsafeMutablePointer<Float>] = []
+
+    /// What one block keeps for its backward pass.
+    struct Saved {
+        var input: UnsafeMutablePointer<Float>      // x_l [N, C]
+        var ln1: LayerNormSaved                     // a = LN1(x_l)
+        var q, k, v: UnsafeMutablePointer<Float>    // [N, C]
+        var probs: UnsafeMutablePointer<Float>      // [B, nh, T, T]
+        var attended: UnsafeMutablePointer<Float>   // y [N, C], heads side by side
+        var mid: UnsafeMutablePointer<Float>        // h = x_l + proj(y) [N, C]
+        var ln2: LayerNormSaved                     // a2 = LN2(h)
+        var pre: UnsafeMutablePointer<Float>        // f = fc(a2) [N, 4C]
+        var act: UnsafeMutablePointer<Float>        // gelu(f) [N, 4C]
+    }
+
+    struct LayerNormSaved {
+        var out: UnsafeMutablePointer<Float>        // γ·x̂ + β [N, C]
+        var xhat: UnsafeMutablePointer<Float>       // [N, C]
+        var rstd: UnsafeMutablePointer<Float>       // [N]
+    }
+
+    var saved: [Saved] = []
+    var finalNorm: LayerNormSaved!
+    var residual: UnsafeMutablePointer<Float>!      // x_L [N, C]
+    var logits: UnsafeMutablePointer<Float>!        // [N, V], then its gradient
+
+    init(model: GPT, batch: Int, length: Int) {
+        self.model = model
+        b = batch; t = length; n = batch * length
+        c = model.config.embeddingDim; nh = model.config.heads; hd = c / nh
+        v = model.config.vocabularySize; layers = model.config.layers
+    }
+
+    deinit { for p in buffers { p.deallocate() } }
+
+    /// A buffer of `count` floats that lives as long as the step.
+    func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        let p = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        buffers.append(p)
+        return p
+    }
+
+    // MARK: Forward
+
+    func forward(tokens: [Int], targets: [Int]) -> Float {
+        self.tokens = tokens
+        self.targets = targets
+        // x0 = tok_emb[token] + pos_emb[position]
+        var x = buffer(n * c)
+        let emb = model.tok_emb.weight.storage.pointer, pos = model.pos_emb.storage.pointer
+        let vocab = model.config.vocabularySize, (c, t) = (self.c, self.t)
+        tokens.withUnsafeBufferPointer { tok in
+            Parallel.forRanges(n, grain: 64) { rows in
+                for r in rows {
+                    precondition(tok[r] >= 0 && tok[r] < vocab, "token \(tok[r]) outside 0..<\(vocab)") // invariant
+                    let e = emb + tok[r] * c, p = pos + (r % t) * c, o = x + r * c
+                    for j in 0..<c { o[j] = e[j] + p[j] }
+                }
+            }
+        }
+        for block in model.blocks { x = forward(block, input: x) }
+        residual = x
+        finalNorm = layerNorm(x, model.ln_f)
+        logits = buffer(n * v)
+        sgemm(transB: true, m: n, n: v, k: c, a: finalNorm.out, b: model.head.weight.storage.pointer, c: logits)
+        return crossEntropyInPlace()
+    }
+
+    private func forward(_ block: GPTBlock, input x: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        let attn = block.attn
+        let ln1 = layerNorm(x, block.ln1)
+        let q = linear(ln1.out, attn.query, rows: n), k = linear(ln1.out, attn.key, rows: n)
+        let vv = linear(ln1.out, attn.value, rows: n)
+        let probs = buffer(b * nh * t * t), y = buffer(n * c)
+        attentionForward(q: q, k: k, v: vv, probs: probs, out: y)
+        let mid = linear(y, attn.proj, rows: n)
+        add(mid, x, count: n * c)                                    // h = x + proj(y)
+        let ln2 = layerNorm(mid, block.ln2)
+        let pre = linear(ln2.out, block.fc, rows: n)                 // [N, 4C]
+        let act = buffer(n * 4 * c)
+        geluForward(pre, act, count: n * 4 * c)
+        let out = linear(act, block.fcOut, rows: n)
+        add(out, mid, count: n * c)                                  // x' = h + mlp(ln2(h))
+        saved.append(Saved(input: x, ln1: ln1, q: q, k: k, v: vv, probs: probs, attended: y, mid: mid,
+                           ln2: ln2, pre: pre, act: act))
+        return out
+    }
+
+    /// y = x·Wᵀ + b for `rows` rows: the bias is written first and the product added onto it.
+    private func linear(_ x: UnsafeMutablePointer<Float>, _ layer: Linear, rows: Int) -> UnsafeMutablePointer<Float> {
+        let inF = layer.inFeatures, outF = layer.outFeatures
+        let y = buffer(rows * outF)
+        if let bias = layer.bias?.storage.pointer {
+            Parallel.forRanges(rows, grain: max(1, 16_384 / outF)) { r in
+                for i in r { (y + i * outF).update(from: bias, count: outF) }
+            }
+        }
+        sgemm(transB: true, m: rows, n: outF, k: inF, a: x, b: layer.weight.storage.pointer,
+              beta: layer.bias == nil ? 0 : 1, c: y)
+        return y
+    }
+
+    private func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, count: Int) {
+        Parallel.forRanges(count) { r in for i in r { y[i] += x[i] } }
+    }
+
+    private func layerNorm(_ x: UnsafeMutablePointer<Float>, _ norm: LayerNorm) -> LayerNormSaved {
+        let c = self.c, eps = norm.eps
+        let s = LayerNormSaved(out: buffer(n * c), xhat: buffer(n * c), rstd: buffer(n))
+        let gamma = norm.weight!.storage.pointer, beta = norm.bias!.storage.pointer // invariant: GPT norms are affine
+        Parallel.forRanges(n, grain: 32) { rows in
+            for r in rows {
+                let row = x + r * c, xh = s.xhat + r * c, o = s.out + r * c
+                var sum: Float = 0
+                for j in 0..<c { sum += row[j] }
+                let mean = sum / Float(c)
+                var sq: Float = 0
+                for j in 0..<c { let d = row[j] - mean; sq += d * d }
+                let rs = 1 / (sq / Float(c) + eps).squareRoot()
+                for j in 0..<c {
+                    let h = (row[j] - mean) * rs
+                    xh[j] = h
+                    o[j] = h * gamma[j] + beta[j]
+                }
+                s.rstd[r] = rs
+            }
+        }
+        return s
+    }
+
+    /// Causal multi-head attention, head by head; heads read and write their columns of [N, C].
+    private func attentionForward(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
+                                  v: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                                  out: UnsafeMutablePointer<Float>) {
+        let (t, c, nh, hd) = (self.t, self.c, self.nh, self.hd)
+        let scale = 1 / Float(hd).squareRoot()
+        Parallel.forEachWithSerialBLAS(b * nh) { bh in
+            let (i, h) = (bh / nh, bh % nh)
+            let offset = i * t * c + h * hd
+            let p = probs + bh * t * t
+            sgemm(transB: true, m: t, n: t, k: hd, alpha: scale, a: q + offset, lda: c, b: k + offset, ldb: c, c: p)
+            for r in 0..<t {
+                let row = p + r * t
+                var m = -Float.infinity
+                for j in 0...r { m = max(m, row[j]) }
+                var sum: Float = 0
+                for j in 0...r { let e = expf(row[j] - m); row[j] = e; sum += e }
+                let inv = 1 / sum
+                for j in 0...r { row[j] *= inv }
+                for j in (r + 1)..<t { row[j] = 0 }
+            }
+            sgemm(m: t, n: hd, k: t, a: p, b: v + offset, ldb: c, c: out + offset, ldc: c)
+        }
+    }
+
+    /// Mean cross-entropy of the logits against the targets; leaves dLoss/dlogits in `logits`.
+    private func crossEntropyInPlace() -> Float {
+        let (v, n) = (self.v, self.n)
+        var rowLoss = [Float](repeating: 0, count: n)
+        let scale = 1 / Float(n)
+        targets.withUnsafeBufferPointer { tg in
+            rowLoss.withUnsafeMutableBufferPointer { lossBuffer in
+                let losses = lossBuffer.baseAddress!
+                Parallel.forRanges(n, grain: max(1, 8192 / v)) { rows in
+                    for r in rows {
+                        let row = logits + r * v
+                        precondition(tg[r] >= 0 && tg[r] < v, "target \(tg[r]) outside 0..<\(v)") // invariant
+                        var m = -Float.infinity
+                        for j in 0..<v { m = max(m, row[j]) }
+                        let targetLogit = row[tg[r]]
+                        var sum: Float = 0
+                        for j in 0..<v { let e = expf(row[j] - m); row[j] = e; sum += e }
+                        losses[r] = logf(sum) + m - targetLogit        // −log softmax at the target
+                        let inv = scale / sum
+                        for j in 0..<v { row[j] *= inv }
+                        row[tg[r]] -= scale
+                    }
+                }
+            }
+        }
+        var total: Double = 0
+        for l in rowLoss { total += Double(l) }
+        return Float(total / Double(n))
+    }
+
+    // MARK: Backward
+
+    func backward() {
+        let c = self.c
+        // Head: logits = a_f·W_headᵀ (no bias).
+        let head = model.head
+        sgemm(transA: true, m: v, n: c, k: n, a: logits, b: finalNorm.out, beta: 1, c: gradient(head.weight))
+        let dNorm = buffer(n * c)
+        sgemm(m: n, n: c, k: v, a: logits, b: head.weight.storage.pointer, c: dNorm)
+        var dx = buffer(n * c)
+        layerNormBackward(dNorm, finalNorm, model.ln_f, into: dx, accumulate: false)
+        for (block, s) in zip(model.blocks, saved).reversed() { dx = backward(block, s, dOut: dx) }
+        embeddingBackward(dx)
+    }
+
+    /// Takes dL/dx_{l+1} and returns dL/dx_l.
+    private func backward(_ block: GPTBlock, _ s: Saved, dOut: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        let (n, c) = (self.n, self.c)
+        let attn = block.attn
+        // x' = h + fcOut(gelu(fc(ln2(h)))): dh starts as dx'.
+        let dAct = linearBackward(dOut, input: s.act, block.fcOut, rows: n)         // [N, 4C]
+        geluBackward(dAct, pre: s.pre, count: n * 4 * c)                           // now dpre
+        let dLn2 = linearBackward(dAct, input: s.ln2.out, block.fc, rows: n)       // [N, C]
+        let dMid = dOut                                                            // reuse: dh = dx' + LN2ᵀ(…)
+        layerNormBackward(dLn2, s.ln2, block.ln2, into: dMid, accumulate: true)
+        // h = x + proj(y): dx starts as dh.
+        let dY = linearBackward(dMid, input: s.attended, attn.proj, rows: n)
+        let dq = buffer(n * c), dk = buffer(n * c), dv = buffer(n * c)
+        attentionBackward(s, dY: dY, dq: dq, dk: dk, dv: dv)
+        let dLn1 = linearBackward(dq, input: s.ln1.out, attn.query, rows: n)
+        linearBackward(dk, input: s.ln1.out, attn.key, rows: n, addingInto: dLn1)
+        linearBackward(dv, input: s.ln1.out, attn.value, rows: n, addingInto: dLn1)
+        layerNormBackward(dLn1, s.ln1, block.ln1, into: dMid, accumulate: true)    // dx = dh + LN1ᵀ(…)
+        return dMid
+    }
+
+    /// For y = x·Wᵀ + b: adds dW = dyᵀ·x and db = Σ dy into the gradients and returns dx = dy·W
+    /// (or adds it into `addingInto`).
+    @discardableResult
+    private func linearBackward(_ dy: UnsafeMutablePointer<Float>, input x: UnsafeMutablePointer<Float>,
+                                _ layer: Linear, rows: Int,
+                                addingInto target: UnsafeMutablePointer<Float>? = nil) -> UnsafeMutablePointer<Float> {
+        let inF = layer.inFeatures, outF = layer.outFeatures
+        sgemm(transA: true, m: outF, n: inF, k: rows, a: dy, b: x, beta: 1, c: gradient(layer.weight))
+        if let bias = layer.bias { columnSums(dy, rows: rows, columns: outF, into: gradient(bias)) }
+        let dx = target ?? buffer(rows * inF)
+        sgemm(m: rows, n: inF, k: outF, a: dy, b: layer.weight.storage.pointer, beta: target == nil ? 0 : 1, c: dx)
+        return dx
+    }
+
+    /// Adds the column sums of x [rows, columns] into `out`, summing fixed chunks of rows in
+    /// parallel and then the chunks in order.
+    private func columnSums(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                            into out: UnsafeMutablePointer<Float>) {
+        let chunk = 64, chunks = (rows + chunk - 1) / chunk
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * columns)
+        defer { partial.deallocate() }
+        Parallel.forEach(chunks) { ch in
+            let p = partial + ch * columns
+            p.update(repeating: 0, count: columns)
+            for r in (ch * chunk)..<min(rows, (ch + 1) * chunk) {
+                let row = x + r * columns
+                for j in 0..<columns { p[j] += row[j] }
+            }
+        }
+        for ch in 0..<chunks {
+            let p = partial + ch * columns
+            for j in 0..<columns { out[j] += p[j] }
+        }
+    }
+
+    /// dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = γ·dy, written into (or added to) `dx`;
+    /// dγ += Σ dy·x̂ and dβ += Σ dy over rows.
+    private func layerNormBackward(_ dy: UnsafeMutablePointer<Float>, _ s: LayerNormSaved, _ norm: LayerNorm,
+                                   into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let c = self.c, n = self.n
+        let gamma = norm.weight!.storage.pointer // invariant: GPT norms are affine
+        let chunk = 64, chunks = (n + chunk - 1) / chunk
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * 2 * c)
+        defer { partial.deallocate() }
+        Parallel.forEach(chunks) { ch in
+            let pg = partial + ch * 2 * c, pb = pg + c
+            pg.update(repeating: 0, count: 2 * c)
+            for r in (ch * chunk)..<min(n, (ch + 1) * chunk) {
+                let g = dy + r * c, xh = s.xhat + r * c, o = dx + r * c
+                var m1: Float = 0, m2: Float = 0
+                for j in 0..<c {
+                    let d = g[j] * gamma[j]
+                    m1 += d; m2 += d * xh[j]
+                    pg[j] += g[j] * xh[j]; pb[j] += g[j]
+                }
+                m1 /= Float(c); m2 /= Float(c)
+                let rs = s.rstd[r]
+                if accumulate {
+                    for j in 0..<c { o[j] += rs * (g[j] * gamma[j] - m1 - xh[j] * m2) }
+                } else {
+                    for j in 0..<c { o[j] = rs * (g[j] * gamma[j] - m1 - xh[j] * m2) }
+                }
+            }
+        }
+        let dGamma = gradient(norm.weight!), dBeta = gradient(norm.bias!) // invariant: affine
+        for ch in 0..<chunks {
+            let pg = partial + ch * 2 * c
+            for j in 0..<c { dGamma[j] += pg[j]; dBeta[j] += pg[c + j] }
+        }
+    }
+
+    private func attentionBackward(_ s: Saved, dY: UnsafeMutablePointer<Float>, dq: UnsafeMutablePointer<Float>,
+                                   dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>) {
+        let (t, c, nh, hd) = (self.t, self.c, self.nh, self.hd)
+        let scale = 1 / Float(hd).squareRoot()
+        let scratch = buffer(b * nh * t * t)
+        Parallel.forEachWithSerialBLAS(b * nh) { bh in
+            let (i, h) = (bh / nh, bh % nh)
+            let offset = i * t * c + h * hd
+            let p = s.probs + bh * t * t, dp = scratch + bh * t * t
+            // dV = Pᵀ·dY, dP = dY·Vᵀ
+            sgemm(transA: true, m: t, n: hd, k: t, a: p, b: dY + offset, ldb: c, c: dv + offset, ldc: c)
+            sgemm(transB: true, m: t, n: t, k: hd, a: dY + offset, lda: c, b: s.v + offset, ldb: c, c: dp)
+            // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, into dp (zero above the diagonal, as P is).
+            for r in 0..<t {
+                let pr = p + r * t, dr = dp + r * t
+                var dot: Float = 0
+                for j in 0...r { dot += pr[j] * dr[j] }
+                for j in 0...r { dr[j] = pr[j] * (dr[j] - dot) * scale }
+                for j in (r + 1)..<t { dr[j] = 0 }
+            }
+            // dQ = dS·K, dK = dSᵀ·Q
+            sgemm(m: t, n: hd, k: t, a: dp, b: s.k + offset, ldb: c, c: dq + offset, ldc: c)
+            sgemm(transA: true, m: t, n: hd, k: t, a: dp, b: s.q + offset, ldb: c, c: dk + offset, ldc: c)
+        }
+    }
+
+    /// Token rows gather their gradients (parallel over columns, so repeated tokens never race);
+    /// positions sum theirs over the batch.
+    private func embeddingBackward(_ dx: UnsafeMutablePointer<Float>) {
+        let (c, t, b) = (self.c, self.t, self.b)
+        let dEmb = gradient(model.tok_emb.weight), dPos = gradient(model.pos_emb)
+        tokens.withUnsafeBufferPointer { tok in
+            Parallel.forRanges(c, grain: 16) { cols in
+                for r in 0..<tok.count {
+                    let row = dEmb + tok[r] * c, g = dx + r * c
+                    for j in cols { row[j] += g[j] }
+                }
+            }
+        }
+        Parallel.forRanges(t, grain: 8) { positions in
+            for p in positions {
+                let row = dPos + p * c
+                for i in 0..<b { let g = dx + (i * t + p) * c; for j in 0..<c { row[j] += g[j] } }
+            }
+        }
+    }
+
+    /// The parameter's gradient buffer, created (zero) if it has none yet.
+    private func gradient(_ p: Tensor) -> UnsafeMutablePointer<Float> {
+        if p.grad == nil { p.grad = Tensor.zeros(p.shape) }
+        return p.grad!.storage.pointer // invariant: set just above
+    }
+}
+
+// MARK: - GELU
+
+/// GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)), the exact form of torch.nn.GELU().
+@inline(__always)
+func geluForward(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    Parallel.forRanges(count) { r in
+        for i in r { y[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.70710678)) }
+    }
+}
+
+/// g ← g · GELU′(x) with GELU′(x) = Φ(x) + x·φ(x), in place.
+@inline(__always)
+func geluBackward(_ g: UnsafeMutablePointer<Float>, pre x: UnsafeMutablePointer<Float>, count: Int) {
+    Parallel.forRanges(count) { r in
+        for i in r {
+            let v = x[i]
+            g[i] *= 0.5 * (1 + erff(v * 0.70710678)) + v * 0.39894228 * expf(-0.5 * v * v)
+        }
+    }
+}
+
+extension GPTBlock {
+    /// The MLP's first layer, C → 4C (`mlp.0`).
+    var fc: Linear { mlp[0] as! Linear } // invariant: built as Linear in init
+    /// The MLP's second layer, 4C → C (`mlp.2`).
+    var fcOut: Linear { mlp[2] as! Linear } // invariant: built as Linear in init
+}

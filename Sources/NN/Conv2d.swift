@@ -14,8 +14,8 @@ public final class Conv2d: Module, Layer {
 
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
                 padding: Padding = .zero, bias: Bool = true, rng: inout RandomGenerator) {
-        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0,
-                     "Conv2d(\(inChannels), \(outChannels), k \(kernelSize), stride \(stride))") // invariant
+        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0,  // invariant
+                     "Conv2d(\(inChannels), \(outChannels), k \(kernelSize), stride \(stride))")
         let fanIn = inChannels * kernelSize * kernelSize
         weight = DefaultInit.weight([outChannels, inChannels, kernelSize, kernelSize], fanIn: fanIn, rng: &rng)
         self.bias = bias ? DefaultInit.bias(outChannels, fanIn: fanIn, rng: &rng) : nil

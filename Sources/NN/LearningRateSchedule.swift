@@ -15,8 +15,8 @@ public struct WarmupCosineSchedule: Equatable, Sendable {
     public var totalSteps: Int
 
     public init(peak: Float, minimum: Float = 0, warmupSteps: Int, totalSteps: Int) {
-        precondition(warmupSteps >= 0 && totalSteps >= warmupSteps,
-                     "schedule with \(warmupSteps) warm-up steps of \(totalSteps)") // invariant
+        precondition(warmupSteps >= 0 && totalSteps >= warmupSteps,  // invariant
+                     "schedule with \(warmupSteps) warm-up steps of \(totalSteps)")
         self.peak = peak
         self.minimum = minimum
         self.warmupSteps = warmupSteps

@@ -46,9 +46,9 @@ public final class FeatureNetwork: Module, FeatureBackbone {
     public let scene: Linear
 
     public init(_ config: Config = Config(), rng: inout RandomGenerator) {
-        precondition(!config.widths.isEmpty && config.widths.allSatisfy { $0 > 0 }
+        precondition(!config.widths.isEmpty && config.widths.allSatisfy { $0 > 0 }  // invariant: configs are written in code
                      && config.segmentationClasses > 0 && config.sceneClasses > 0,
-                     "FeatureNetwork config \(config)") // invariant: configs are written in code
+                     "FeatureNetwork config \(config)")
         self.config = config
         var stages: [Sequential] = []
         var channels = 3

@@ -15,8 +15,8 @@ public struct GaussianStatistics: Equatable, Sendable {
 
     /// Statistics given directly (Σ must be symmetric positive semi-definite).
     public init(mean: [Double], covariance: [Double]) {
-        precondition(covariance.count == mean.count * mean.count,
-                     "GaussianStatistics: a \(mean.count)-vector mean with \(covariance.count) covariance values") // invariant
+        precondition(covariance.count == mean.count * mean.count,  // invariant
+                     "GaussianStatistics: a \(mean.count)-vector mean with \(covariance.count) covariance values")
         dimension = mean.count
         self.mean = mean
         self.covariance = covariance

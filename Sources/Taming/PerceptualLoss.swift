@@ -33,8 +33,8 @@ public final class PerceptualLoss: Module {
     public init(backbone: FeatureBackbone, linearWeights: [Tensor]? = nil) {
         let channels = backbone.featureChannels
         let weights = linearWeights ?? channels.map { Tensor.ones([1, $0, 1, 1]) }
-        precondition(weights.map(\.shape) == channels.map { [1, $0, 1, 1] },
-                     "lin weights \(weights.map(\.shape)) for feature channels \(channels)") // invariant: load checks files
+        precondition(weights.map(\.shape) == channels.map { [1, $0, 1, 1] },  // invariant: load checks files
+                     "lin weights \(weights.map(\.shape)) for feature channels \(channels)")
         backbone.freeze()
         backbone.eval()
         net = backbone

@@ -128,8 +128,8 @@ extension Tensor {
             let inputGrads = node.backward(g, needs)
             for (i, input) in node.inputs.enumerated() where needs[i] {
                 guard let ig = inputGrads[i] else { continue }
-                precondition(ig.count == input.count,
-                             "\(node.name) backward gave \(ig.shape) for input \(input.shape)") // invariant
+                precondition(ig.count == input.count,  // invariant
+                             "\(node.name) backward gave \(ig.shape) for input \(input.shape)")
                 let iid = ObjectIdentifier(input)
                 if let existing = grads[iid] {
                     // The first gradient may alias a buffer the op still shares; accumulate into a copy.

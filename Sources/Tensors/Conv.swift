@@ -123,8 +123,8 @@ func gatherChannels(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Flo
 /// what the reference's stride-2 Downsample uses.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1,
                    padding: Padding = .zero) -> Tensor {
-    precondition(x.rank == 4 && weight.rank == 4 && x.shape[1] == weight.shape[1],
-                 "conv2d: input \(x.shape), weight \(weight.shape)") // invariant
+    precondition(x.rank == 4 && weight.rank == 4 && x.shape[1] == weight.shape[1],  // invariant
+                 "conv2d: input \(x.shape), weight \(weight.shape)")
     let g = ConvGeometry(batch: x.shape[0], cin: x.shape[1], h: x.shape[2], w: x.shape[3],
                          cout: weight.shape[0], kh: weight.shape[2], kw: weight.shape[3],
                          stride: stride, pad: padding)

@@ -3,8 +3,8 @@
 
 /// Average pooling over non-overlapping k×k windows: [B, C, H, W] → [B, C, H/k, W/k].
 public func avgPool2d(_ x: Tensor, kernel k: Int) -> Tensor {
-    precondition(x.rank == 4 && x.shape[2] % k == 0 && x.shape[3] % k == 0,
-                 "avgPool2d(kernel: \(k)) on \(x.shape)") // invariant
+    precondition(x.rank == 4 && x.shape[2] % k == 0 && x.shape[3] % k == 0,  // invariant
+                 "avgPool2d(kernel: \(k)) on \(x.shape)")
     let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
     let (ho, wo) = (h / k, w / k)
     let scale = 1 / Float(k * k)

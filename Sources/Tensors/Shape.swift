@@ -48,8 +48,8 @@ extension Tensor {
     /// The sub-tensor `range` along `axis` (a crop or slice), copied.
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let ax = normalizedAxis(axis)
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[ax],
-                     "slice \(range) out of 0..<\(shape[ax])") // invariant
+        precondition(range.lowerBound >= 0 && range.upperBound <= shape[ax],  // invariant
+                     "slice \(range) out of 0..<\(shape[ax])")
         let outer = shape[..<ax].product, inner = shape[(ax + 1)...].product
         let n = shape[ax], m = range.count
         var outShape = shape; outShape[ax] = m
@@ -114,8 +114,8 @@ public func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
     let first = tensors[0]
     let ax = first.normalizedAxis(axis)
     for t in tensors {
-        precondition(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == ax || t.shape[$0] == first.shape[$0] },
-                     "concat of \(tensors.map(\.shape)) along \(axis)") // invariant
+        precondition(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == ax || t.shape[$0] == first.shape[$0] },  // invariant
+                     "concat of \(tensors.map(\.shape)) along \(axis)")
     }
     let outer = first.shape[..<ax].product, inner = first.shape[(ax + 1)...].product
     let sizes = tensors.map { $0.shape[ax] }

@@ -20,8 +20,8 @@ public final class Tensor {
     /// A tensor of the given shape over existing storage (which must hold `shape.product` floats).
     public init(shape: [Int], storage: Storage, requiresGrad: Bool = false) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)") // invariant
-        precondition(storage.count == shape.reduce(1, *),
-                     "storage of \(storage.count) floats for shape \(shape)") // invariant
+        precondition(storage.count == shape.reduce(1, *),  // invariant
+                     "storage of \(storage.count) floats for shape \(shape)")
         self.shape = shape
         self.storage = storage
         self.requiresGrad = requiresGrad

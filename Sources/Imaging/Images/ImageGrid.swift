@@ -24,8 +24,8 @@ public struct ImageGrid: Sendable {
     /// The grid of `images`, left to right, top to bottom: [3, H', W'].
     public func compose(_ images: [Tensor]) -> Tensor {
         for image in images {
-            precondition(image.rank == 3 && (image.shape[0] == 1 || image.shape[0] == 3),
-                         "grid images must be [3, H, W] or [1, H, W], not \(image.shape)") // invariant
+            precondition(image.rank == 3 && (image.shape[0] == 1 || image.shape[0] == 3),  // invariant
+                         "grid images must be [3, H, W] or [1, H, W], not \(image.shape)")
         }
         let cellH = images.map { $0.shape[1] }.max() ?? 0
         let cellW = images.map { $0.shape[2] }.max() ?? 0
@@ -54,8 +54,8 @@ public struct ImageGrid: Sendable {
 /// such as input | VQ-VAE | VQGAN.
 public func sideBySide(_ images: [Tensor], padding: Int = 2, background: RGBColor = .white) -> Tensor {
     for image in images {
-        precondition(image.rank == 3 && (image.shape[0] == 1 || image.shape[0] == 3),
-                     "images must be [3, H, W] or [1, H, W], not \(image.shape)") // invariant
+        precondition(image.rank == 3 && (image.shape[0] == 1 || image.shape[0] == 3),  // invariant
+                     "images must be [3, H, W] or [1, H, W], not \(image.shape)")
     }
     let height = (images.map { $0.shape[1] }.max() ?? 0) + 2 * padding
     let width = images.reduce(padding) { $0 + $1.shape[2] + padding }
@@ -71,8 +71,8 @@ public func sideBySide(_ images: [Tensor], padding: Int = 2, background: RGBColo
 /// Nearest-neighbour enlargement by a whole factor, so that small images and code maps show
 /// their pixels as crisp squares: [C, H, W] → [C, sH, sW] (or [B, C, H, W] → [B, C, sH, sW]).
 public func upscaled(_ image: Tensor, by factor: Int) -> Tensor {
-    precondition(factor >= 1 && (image.rank == 3 || image.rank == 4),
-                 "upscaled(by: \(factor)) of \(image.shape)") // invariant
+    precondition(factor >= 1 && (image.rank == 3 || image.rank == 4),  // invariant
+                 "upscaled(by: \(factor)) of \(image.shape)")
     let batch = image.rank == 4 ? image.detached() : image.detached().reshaped([1] + image.shape)
     let big = withNoGrad { upsampleNearest(batch, scale: factor) }
     return image.rank == 4 ? big : big.reshaped(Array(big.shape.dropFirst()))
@@ -96,8 +96,8 @@ final class Canvas {
     /// Copies `image` ([3, h, w] or [1, h, w]) with its top-left corner at (top, left).
     func place(_ image: Tensor, top: Int, left: Int) {
         let (channels, h, w) = (image.shape[0], image.shape[1], image.shape[2])
-        precondition(top >= 0 && left >= 0 && top + h <= height && left + w <= width,
-                     "image \(image.shape) at (\(top), \(left)) outside \(height)×\(width)") // invariant
+        precondition(top >= 0 && left >= 0 && top + h <= height && left + w <= width,  // invariant
+                     "image \(image.shape) at (\(top), \(left)) outside \(height)×\(width)")
         image.withUnsafeBufferPointer { src in
             tensor.withUnsafeMutableBufferPointer { dst in
                 for c in 0..<3 {

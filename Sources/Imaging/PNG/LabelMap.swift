@@ -7,8 +7,8 @@ public struct LabelMap: Equatable, Sendable {
     public var labels: [UInt8]
 
     public init(width: Int, height: Int, labels: [UInt8]) {
-        precondition(width >= 0 && height >= 0 && labels.count == width * height,
-                     "\(labels.count) labels for a \(width)×\(height) map") // invariant
+        precondition(width >= 0 && height >= 0 && labels.count == width * height,  // invariant
+                     "\(labels.count) labels for a \(width)×\(height) map")
         self.width = width
         self.height = height
         self.labels = labels

@@ -45,8 +45,8 @@ public final class CausalSelfAttention: Module {
     public let heads: Int
 
     public init(_ config: GPTConfig, rng: inout RandomGenerator) {
-        precondition(config.embeddingDim % config.heads == 0,
-                     "\(config.embeddingDim) channels do not split into \(config.heads) heads") // invariant
+        precondition(config.embeddingDim % config.heads == 0,  // invariant
+                     "\(config.embeddingDim) channels do not split into \(config.heads) heads")
         let c = config.embeddingDim
         key = Linear(inFeatures: c, outFeatures: c, rng: &rng)
         query = Linear(inFeatures: c, outFeatures: c, rng: &rng)
@@ -116,8 +116,8 @@ public final class LayerCache {
             values = Tensor.zeros([b, nh, capacity, hd])
         }
         let store = keys!, storeV = values! // invariant: allocated just above
-        precondition(store.shape[0] == b && store.shape[1] == nh && store.shape[3] == hd,
-                     "cache of \(store.shape) cannot take keys \(k.shape)") // invariant
+        precondition(store.shape[0] == b && store.shape[1] == nh && store.shape[3] == hd,  // invariant
+                     "cache of \(store.shape) cannot take keys \(k.shape)")
         precondition(length + t <= capacity, "cache of \(capacity) positions overflows at \(length + t)") // invariant
         let start = length
         for (source, target) in [(k, store), (v, storeV)] {

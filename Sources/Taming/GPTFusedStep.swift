@@ -23,9 +23,9 @@ extension GPT {
     public func fusedLossAndGradients(inputs: [[Int]], targets: [[Int]]) -> Float {
         precondition(config.dropout == 0 || !isTraining, "the fused step has no dropout") // invariant
         let b = inputs.count, t = inputs[0].count
-        precondition(t <= config.blockSize && inputs.allSatisfy { $0.count == t }
+        precondition(t <= config.blockSize && inputs.allSatisfy { $0.count == t }  // invariant
                      && targets.count == b && targets.allSatisfy { $0.count == t },
-                     "fused step: inputs and targets must be [B][T] with T ≤ block size") // invariant
+                     "fused step: inputs and targets must be [B][T] with T ≤ block size")
         let step = FusedStep(model: self, batch: b, length: t)
         let loss = step.forward(tokens: inputs.flatMap { $0 }, targets: targets.flatMap { $0 })
         step.backward()

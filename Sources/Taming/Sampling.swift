@@ -67,8 +67,8 @@ extension GPT {
     public func generate(prefix: [[Int]], count: Int, sampler: TokenSampler, useCache: Bool = true,
                          rng: inout RandomGenerator, onToken: ((Int) -> Void)? = nil) -> [[Int]] {
         precondition(!prefix.isEmpty && !prefix[0].isEmpty, "generate needs a non-empty prefix") // invariant
-        precondition(prefix[0].count + count - 1 <= config.blockSize,
-                     "\(prefix[0].count) + \(count) tokens exceed the block size \(config.blockSize)") // invariant
+        precondition(prefix[0].count + count - 1 <= config.blockSize,  // invariant
+                     "\(prefix[0].count) + \(count) tokens exceed the block size \(config.blockSize)")
         let wasTraining = isTraining
         eval()
         defer { train(wasTraining) }

@@ -246,9 +246,10 @@ let evaluation = chapter.cell("Reconstructions", "PSNR, SSIM and codebook use on
 
 //: ## Code maps
 //:
-//: Each picture becomes an 8×8 grid of indices; colouring each index by a fixed colour per code
-//: shows how the codebook carves up a landscape. Sky, water and sand reuse a handful of codes
-//: across pictures; edges and textures take the rest: the codebook has learned parts.
+//: Each picture becomes an 8×8 grid of indices; each index gets a fixed colour. Even plain sky
+//: takes many different codes: with 512 codes for 4×4 patches and nothing asking codes to be
+//: shared, the codebook spends its capacity on small differences of colour and shading. The
+//: transformer of chapter 04 will have to learn which of these arrangements are plausible.
 //:
 //: ![Held-out pictures and their 8×8 code maps, one colour per code index](Figures/02-vqvae/codes.png)
 chapter.cell("Code maps", "Which code sits where.") {
@@ -269,7 +270,10 @@ chapter.cell("Code maps", "Which code sits where.") {
 //:
 //: Now the same model trained with the reference's codebook handling — codes initialised uniform
 //: in ±1/K, no restarts — against ours, for the same number of steps. The chart follows the
-//: fraction of the 512 codes that each training batch uses.
+//: fraction of the 512 codes that each training batch uses. With the reference's initialisation
+//: a few codes near the origin win every vector within twenty steps and the rest never move. With
+//: k-means the codes start among the data; use dips as the encoder drifts away from its first
+//: outputs, and restarts bring the abandoned codes back.
 //:
 //: ![Codebook use per batch during training, with and without k-means initialisation and dead-code restarts](Figures/02-vqvae/usage.svg)
 //: ![How often each code is chosen on the held-out set (f = 4, ours)](Figures/02-vqvae/usage-histogram.svg)

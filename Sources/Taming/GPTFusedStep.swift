@@ -33,6 +33,9 @@ extension GPT {
     }
 }
 
+/// Query rows per block in the causal attention products (see `attentionForward`).
+let attentionBlock = 64
+
 /// Buffers and passes of one fused training step.
 final class FusedStep {
     let model: GPT
@@ -117,7 +120,7 @@ final class FusedStep {
         let mid = linear(y, attn.proj, rows: n)
         add(mid, x, count: n * c)                                    // h = x + proj(y)
         let ln2 = layerNorm(mid, block.ln2)
-        let pre = linear(ln2.out, block.fc, rows: n)                 // [N, 4C]
+        let pre = linear(ln2.out, block.fc, rows: n)
         let act = buffer(n * 4 * c)
         geluForward(pre, act, count: n * 4 * c)
         let out = linear(act, block.fcOut, rows: n)
@@ -152,14 +155,11 @@ final class FusedStep {
         Parallel.forRanges(n, grain: 32) { rows in
             for r in rows {
                 let row = x + r * c, xh = s.xhat + r * c, o = s.out + r * c
-                var sum: Float = 0
-                for j in 0..<c { sum += row[j] }
-                let mean = sum / Float(c)
-                var sq: Float = 0
-                for j in 0..<c { let d = row[j] - mean; sq += d * d }
-                let rs = 1 / (sq / Float(c) + eps).squareRoot()
+                let mean = sum8(row, c) / Float(c)
+                for j in 0..<c { xh[j] = row[j] - mean }
+                let rs = 1 / (dot8(xh, xh, c) / Float(c) + eps).squareRoot()
                 for j in 0..<c {
-                    let h = (row[j] - mean) * rs
+                    let h = xh[j] * rs
                     xh[j] = h
                     o[j] = h * gamma[j] + beta[j]
                 }
@@ -170,6 +170,8 @@ final class FusedStep {
     }
 
     /// Causal multi-head attention, head by head; heads read and write their columns of [N, C].
+    /// Rows go in blocks of `attentionBlock`: a block of queries needs only the keys up to its
+    /// last row, so the products skip most of the masked upper triangle.
     private func attentionForward(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
                                   v: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                                   out: UnsafeMutablePointer<Float>) {
@@ -179,18 +181,19 @@ final class FusedStep {
             let (i, h) = (bh / nh, bh % nh)
             let offset = i * t * c + h * hd
             let p = probs + bh * t * t
-            sgemm(transB: true, m: t, n: t, k: hd, alpha: scale, a: q + offset, lda: c, b: k + offset, ldb: c, c: p)
-            for r in 0..<t {
-                let row = p + r * t
-                var m = -Float.infinity
-                for j in 0...r { m = max(m, row[j]) }
-                var sum: Float = 0
-                for j in 0...r { let e = expf(row[j] - m); row[j] = e; sum += e }
-                let inv = 1 / sum
-                for j in 0...r { row[j] *= inv }
-                for j in (r + 1)..<t { row[j] = 0 }
+            for r0 in stride(from: 0, to: t, by: attentionBlock) {
+                let r1 = min(t, r0 + attentionBlock)
+                // scores of queries r0..<r1 against keys 0..<r1, into rows r0..<r1 of P
+                sgemm(transB: true, m: r1 - r0, n: r1, k: hd, alpha: scale, a: q + offset + r0 * c, lda: c,
+                      b: k + offset, ldb: c, c: p + r0 * t, ldc: t)
+                for r in r0..<r1 {
+                    let row = p + r * t
+                    softmaxInPlace(row, count: r + 1)
+                    (row + r + 1).update(repeating: 0, count: t - r - 1)
+                }
+                sgemm(m: r1 - r0, n: hd, k: r1, a: p + r0 * t, lda: t, b: v + offset, ldb: c,
+                      c: out + offset + r0 * c, ldc: c)
             }
-            sgemm(m: t, n: hd, k: t, a: p, b: v + offset, ldb: c, c: out + offset, ldc: c)
         }
     }
 
@@ -206,11 +209,10 @@ final class FusedStep {
                     for r in rows {
                         let row = logits + r * v
                         precondition(tg[r] >= 0 && tg[r] < v, "target \(tg[r]) outside 0..<\(v)") // invariant
-                        var m = -Float.infinity
-                        for j in 0..<v { m = max(m, row[j]) }
+                        let m = max8(row, v)
                         let targetLogit = row[tg[r]]
-                        var sum: Float = 0
-                        for j in 0..<v { let e = expf(row[j] - m); row[j] = e; sum += e }
+                        for j in 0..<v { row[j] = fastExp(row[j] - m) }
+                        let sum = sum8(row, v)
                         losses[r] = logf(sum) + m - targetLogit        // −log softmax at the target
                         let inv = scale / sum
                         for j in 0..<v { row[j] *= inv }
@@ -244,9 +246,9 @@ final class FusedStep {
         let (n, c) = (self.n, self.c)
         let attn = block.attn
         // x' = h + fcOut(gelu(fc(ln2(h)))): dh starts as dx'.
-        let dAct = linearBackward(dOut, input: s.act, block.fcOut, rows: n)         // [N, 4C]
-        geluBackward(dAct, pre: s.pre, count: n * 4 * c)                           // now dpre
-        let dLn2 = linearBackward(dAct, input: s.ln2.out, block.fc, rows: n)       // [N, C]
+        let dAct = linearBackward(dOut, input: s.act, block.fcOut, rows: n)
+        geluBackward(dAct, pre: s.pre, count: n * 4 * c)
+        let dLn2 = linearBackward(dAct, input: s.ln2.out, block.fc, rows: n)
         let dMid = dOut                                                            // reuse: dh = dx' + LN2ᵀ(…)
         layerNormBackward(dLn2, s.ln2, block.ln2, into: dMid, accumulate: true)
         // h = x + proj(y): dx starts as dh.
@@ -256,7 +258,7 @@ final class FusedStep {
         let dLn1 = linearBackward(dq, input: s.ln1.out, attn.query, rows: n)
         linearBackward(dk, input: s.ln1.out, attn.key, rows: n, addingInto: dLn1)
         linearBackward(dv, input: s.ln1.out, attn.value, rows: n, addingInto: dLn1)
-        layerNormBackward(dLn1, s.ln1, block.ln1, into: dMid, accumulate: true)    // dx = dh + LN1ᵀ(…)
+        layerNormBackward(dLn1, s.ln1, block.ln1, into: dMid, accumulate: true)
         return dMid
     }
 
@@ -307,20 +309,20 @@ final class FusedStep {
         Parallel.forEach(chunks) { ch in
             let pg = partial + ch * 2 * c, pb = pg + c
             pg.update(repeating: 0, count: 2 * c)
+            let dxhat = UnsafeMutablePointer<Float>.allocate(capacity: c)
+            defer { dxhat.deallocate() }
             for r in (ch * chunk)..<min(n, (ch + 1) * chunk) {
                 let g = dy + r * c, xh = s.xhat + r * c, o = dx + r * c
-                var m1: Float = 0, m2: Float = 0
                 for j in 0..<c {
-                    let d = g[j] * gamma[j]
-                    m1 += d; m2 += d * xh[j]
+                    dxhat[j] = g[j] * gamma[j]
                     pg[j] += g[j] * xh[j]; pb[j] += g[j]
                 }
-                m1 /= Float(c); m2 /= Float(c)
+                let m1 = sum8(dxhat, c) / Float(c), m2 = dot8(dxhat, xh, c) / Float(c)
                 let rs = s.rstd[r]
                 if accumulate {
-                    for j in 0..<c { o[j] += rs * (g[j] * gamma[j] - m1 - xh[j] * m2) }
+                    for j in 0..<c { o[j] += rs * (dxhat[j] - m1 - xh[j] * m2) }
                 } else {
-                    for j in 0..<c { o[j] = rs * (g[j] * gamma[j] - m1 - xh[j] * m2) }
+                    for j in 0..<c { o[j] = rs * (dxhat[j] - m1 - xh[j] * m2) }
                 }
             }
         }
@@ -331,6 +333,9 @@ final class FusedStep {
         }
     }
 
+    /// The backward pass of `attentionForward`, in the same row blocks: only the lower triangle
+    /// of P and dS is ever read, so dV and dK, which sum over rows at or below each key, start
+    /// at the key block's first row.
     private func attentionBackward(_ s: Saved, dY: UnsafeMutablePointer<Float>, dq: UnsafeMutablePointer<Float>,
                                    dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>) {
         let (t, c, nh, hd) = (self.t, self.c, self.nh, self.hd)
@@ -340,20 +345,34 @@ final class FusedStep {
             let (i, h) = (bh / nh, bh % nh)
             let offset = i * t * c + h * hd
             let p = s.probs + bh * t * t, dp = scratch + bh * t * t
-            // dV = Pᵀ·dY, dP = dY·Vᵀ
-            sgemm(transA: true, m: t, n: hd, k: t, a: p, b: dY + offset, ldb: c, c: dv + offset, ldc: c)
-            sgemm(transB: true, m: t, n: t, k: hd, a: dY + offset, lda: c, b: s.v + offset, ldb: c, c: dp)
-            // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, into dp (zero above the diagonal, as P is).
-            for r in 0..<t {
-                let pr = p + r * t, dr = dp + r * t
-                var dot: Float = 0
-                for j in 0...r { dot += pr[j] * dr[j] }
-                for j in 0...r { dr[j] = pr[j] * (dr[j] - dot) * scale }
-                for j in (r + 1)..<t { dr[j] = 0 }
+            for j0 in stride(from: 0, to: t, by: attentionBlock) {
+                // dV[j0..<j1] = P[j0..<T, j0..<j1]ᵀ · dY[j0..<T]
+                let j1 = min(t, j0 + attentionBlock)
+                sgemm(transA: true, m: j1 - j0, n: hd, k: t - j0, a: p + j0 * t + j0, lda: t,
+                      b: dY + offset + j0 * c, ldb: c, c: dv + offset + j0 * c, ldc: c)
             }
-            // dQ = dS·K, dK = dSᵀ·Q
-            sgemm(m: t, n: hd, k: t, a: dp, b: s.k + offset, ldb: c, c: dq + offset, ldc: c)
-            sgemm(transA: true, m: t, n: hd, k: t, a: dp, b: s.q + offset, ldb: c, c: dk + offset, ldc: c)
+            for r0 in stride(from: 0, to: t, by: attentionBlock) {
+                let r1 = min(t, r0 + attentionBlock)
+                // dP = dY·Vᵀ for rows r0..<r1, keys 0..<r1
+                sgemm(transB: true, m: r1 - r0, n: r1, k: hd, a: dY + offset + r0 * c, lda: c,
+                      b: s.v + offset, ldb: c, c: dp + r0 * t, ldc: t)
+                // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, zero above the diagonal
+                for r in r0..<r1 {
+                    let pr = p + r * t, dr = dp + r * t
+                    let dot = dot8(pr, dr, r + 1)
+                    for j in 0...r { dr[j] = pr[j] * (dr[j] - dot) * scale }
+                    (dr + r + 1).update(repeating: 0, count: t - r - 1)
+                }
+                // dQ[r0..<r1] = dS[r0..<r1, 0..<r1] · K[0..<r1]
+                sgemm(m: r1 - r0, n: hd, k: r1, a: dp + r0 * t, lda: t, b: s.k + offset, ldb: c,
+                      c: dq + offset + r0 * c, ldc: c)
+            }
+            for j0 in stride(from: 0, to: t, by: attentionBlock) {
+                // dK[j0..<j1] = dS[j0..<T, j0..<j1]ᵀ · Q[j0..<T]
+                let j1 = min(t, j0 + attentionBlock)
+                sgemm(transA: true, m: j1 - j0, n: hd, k: t - j0, a: dp + j0 * t + j0, lda: t,
+                      b: s.q + offset + j0 * c, ldb: c, c: dk + offset + j0 * c, ldc: c)
+            }
         }
     }
 
@@ -385,23 +404,116 @@ final class FusedStep {
     }
 }
 
+// MARK: - Vectorisable maths
+//
+// Written as straight-line scalar code without branches or calls, which the compiler turns into
+// vector instructions across loop iterations; libm's expf and erff are calls per element and
+// cost several times more.
+
+/// e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor polynomial of degree 6 (relative error
+/// about 1e-7), and 2^n written into the exponent bits. Inputs are clamped to [−87, 88], where
+/// the result is a normal Float.
+@inline(__always)
+func fastExp(_ x: Float) -> Float {
+    let v = min(max(x, -87), 88)
+    // Adding 1.5·2²³ rounds v·log₂e to an integer n that sits in the low mantissa bits, so n is
+    // read from the bits rather than by a float-to-integer conversion.
+    let shifted = v * 1.442_695_04 + 12_582_912
+    let n = shifted - 12_582_912
+    let r = v - n * 0.693_145_75 - n * 1.428_606_8e-6      // ln 2 in two parts (Cody–Waite)
+    var p: Float = 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    return p * Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
+}
+
+/// erf(z) given e = e^(−z²), by Abramowitz & Stegun 7.1.26:
+/// erf(|z|) = 1 − (a₁t + a₂t² + a₃t³ + a₄t⁴ + a₅t⁵)·e^(−z²) with t = 1/(1 + p·|z|), absolute
+/// error below 1.5e-7; the sign of z is copied onto the result.
+@inline(__always)
+func fastErf(_ z: Float, expMinusSquare e: Float) -> Float {
+    let a = Float(bitPattern: z.bitPattern & 0x7FFF_FFFF)
+    let t = 1 / (1 + 0.327_591_1 * a)
+    var poly: Float = 1.061_405_429
+    poly = poly * t - 1.453_152_027
+    poly = poly * t + 1.421_413_741
+    poly = poly * t - 0.284_496_736
+    poly = poly * t + 0.254_829_592
+    let magnitude = 1 - poly * t * e
+    return Float(bitPattern: magnitude.bitPattern | (z.bitPattern & 0x8000_0000))
+}
+
+/// softmax over `count` values in place (the visible part of an attention row). The exponentials
+/// go in a loop of their own, so that it vectorises; the sums run on eight lanes.
+@inline(__always)
+func softmaxInPlace(_ row: UnsafeMutablePointer<Float>, count: Int) {
+    let m = max8(row, count)
+    for j in 0..<count { row[j] = fastExp(row[j] - m) }
+    let inv = 1 / sum8(row, count)
+    for j in 0..<count { row[j] *= inv }
+}
+
+/// Σ x over `count` floats, eight partial sums at a time (a Float loop with one running sum can
+/// neither vectorise nor hide the latency of its additions).
+@inline(__always)
+func sum8(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0), i = 0
+    while i + 8 <= count { acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self); i += 8 }
+    var total = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+    while i < count { total += x[i]; i += 1 }
+    return total
+}
+
+/// Σ a·b over `count` floats, eight lanes at a time.
+@inline(__always)
+func dot8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0), i = 0
+    while i + 8 <= count {
+        acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+            * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var total = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+    while i < count { total += a[i] * b[i]; i += 1 }
+    return total
+}
+
+/// The largest of `count` floats (count ≥ 1), with four independent running maxima.
+@inline(__always)
+func max8(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+    var m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0], i = 0
+    while i + 4 <= count {
+        m0 = x[i] > m0 ? x[i] : m0; m1 = x[i + 1] > m1 ? x[i + 1] : m1
+        m2 = x[i + 2] > m2 ? x[i + 2] : m2; m3 = x[i + 3] > m3 ? x[i + 3] : m3
+        i += 4
+    }
+    while i < count { m0 = x[i] > m0 ? x[i] : m0; i += 1 }
+    return max(max(m0, m1), max(m2, m3))
+}
+
 // MARK: - GELU
 
 /// GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)), the exact form of torch.nn.GELU().
-@inline(__always)
 func geluForward(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-    Parallel.forRanges(count) { r in
-        for i in r { y[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.70710678)) }
+    Parallel.forRanges(count, grain: 16_384) { r in
+        for i in r {
+            let v = x[i], z = v * 0.707_106_78
+            y[i] = 0.5 * v * (1 + fastErf(z, expMinusSquare: fastExp(-z * z)))
+        }
     }
 }
 
-/// g ← g · GELU′(x) with GELU′(x) = Φ(x) + x·φ(x), in place.
-@inline(__always)
+/// g ← g · GELU′(x) with GELU′(x) = Φ(x) + x·φ(x), in place; e^(−x²/2) serves both terms.
 func geluBackward(_ g: UnsafeMutablePointer<Float>, pre x: UnsafeMutablePointer<Float>, count: Int) {
-    Parallel.forRanges(count) { r in
+    Parallel.forRanges(count, grain: 16_384) { r in
         for i in r {
-            let v = x[i]
-            g[i] *= 0.5 * (1 + erff(v * 0.70710678)) + v * 0.39894228 * expf(-0.5 * v * v)
+            let v = x[i], z = v * 0.707_106_78
+            let e = fastExp(-z * z)
+            g[i] *= 0.5 * (1 + fastErf(z, expMinusSquare: e)) + v * e * 0.398_942_28
         }
     }
 }

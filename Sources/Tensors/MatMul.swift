@@ -21,11 +21,15 @@ func matmulKernel(_ a: Tensor, _ b: Tensor, transA: Bool = false, transB: Bool =
             sgemm(transB: transB, m: batch * m, n: n, k: k, a: pa, b: pb, c: d.baseAddress!)
         }
     }
+    // Many small products run whole, in parallel; a few large ones split inside sgemm.
+    let small = m * n * k <= 16_777_216 && batch >= Parallel.threadCount
     return Tensor.make(batchA + [m, n]) { d in
-        for i in 0..<batch {
+        let c = d.baseAddress!
+        let one = { (i: Int) in
             sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                  a: pa + i * ar * ac, b: pb + (shared ? 0 : i * br * bc), c: d.baseAddress! + i * m * n)
+                  a: pa + i * ar * ac, b: pb + (shared ? 0 : i * br * bc), c: c + i * m * n)
         }
+        if small { Parallel.forEachWithSerialBLAS(batch, one) } else { for i in 0..<batch { one(i) } }
     }
 }
 

@@ -20,13 +20,17 @@ func sumAxisKernel(_ x: Tensor, axis: Int) -> Tensor {
                 }
             }
         } else {
-            Parallel.forRanges(outer * inner, grain: 4096) { r in
-                for idx in r {
-                    let o = idx / inner, j = idx % inner
-                    var acc: Float = 0
-                    let s = src + o * n * inner + j
-                    for i in 0..<n { acc += s[i * inner] }
-                    dst[idx] = acc
+            // Add whole rows of `inner` values, in order, into the outputs: contiguous and
+            // vectorisable. Workers own disjoint blocks of output columns.
+            let block = 256
+            let blocks = (inner + block - 1) / block
+            Parallel.forEach(outer * blocks) { job in
+                let o = job / blocks, j0 = (job % blocks) * block, len = min(block, inner - j0)
+                let out = dst + o * inner + j0
+                out.update(repeating: 0, count: len)
+                for i in 0..<n {
+                    let row = src + (o * n + i) * inner + j0
+                    for j in 0..<len { out[j] += row[j] }
                 }
             }
         }

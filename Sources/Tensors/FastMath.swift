@@ -7,7 +7,11 @@
 @inline(__always)
 func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.7))
-    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+    // Adding 1.5·2²³ rounds x·log2(e) to an integer n held in the low mantissa bits (no generic
+    // float-to-int conversion, which Swift does not vectorise).
+    let magic = SIMD8<Float>(repeating: 12_582_912)
+    let shifted = clamped * 1.442_695_04 + magic
+    let n = shifted - magic
     // r = x − n·ln2, with ln2 split in two for accuracy (Cody–Waite).
     let r = clamped - n * 0.693_145_75 - n * 1.428_606_8e-6
     var p = SIMD8<Float>(repeating: 1.0 / 720)
@@ -17,7 +21,8 @@ func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    let bits = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n)) &+ 127) &<< 23
+    let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+    let bits = (integer &+ 127) &<< 23
     return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
 }
 

@@ -65,7 +65,7 @@ public final class CausalSelfAttention: Module {
         let (b, t, c) = (x.shape[0], x.shape[1], x.shape[2])
         if let cache {
             cache.append(keys: key(x), values: value(x), heads: heads)
-            return resid_drop(proj(cache.attend(queries: query(x), heads: heads)))
+            return recordShapes(x, output: resid_drop(proj(cache.attend(queries: query(x), heads: heads))))
         }
         let hd = c / heads
         // [B, T, C] → [B, nh, T, hd]
@@ -74,7 +74,7 @@ public final class CausalSelfAttention: Module {
         let y = attn_drop.p > 0 && isTraining
             ? explicitAttention(q: q, k: k, v: v)
             : scaledDotProductAttention(q: q, k: k, v: v, causal: true)   // [B, nh, T, hd]
-        return resid_drop(proj(y.transposed(1, 2).reshaped([b, t, c])))
+        return recordShapes(x, output: resid_drop(proj(y.transposed(1, 2).reshaped([b, t, c]))))
     }
 
     /// softmax(Q·Kᵀ/√hd + M)·V written out step by step, with dropout on the attention weights as
@@ -174,11 +174,12 @@ public final class LayerCache {
     }
 }
 
-/// A transformer block: x + attn(ln1(x)), then x + mlp(ln2(x)).
+/// A transformer block: x + attn(ln1(x)), then x + mlp(ln2(x)). (Members are declared in the
+/// order data flows through them, so that diagrams draw them so; the names are the reference's.)
 public final class GPTBlock: Module {
     public let ln1: LayerNorm
-    public let ln2: LayerNorm
     public let attn: CausalSelfAttention
+    public let ln2: LayerNorm
     /// Linear(C, 4C) → GELU → Linear(4C, C) → dropout: `mlp.0.*` and `mlp.2.*` as in the reference.
     public let mlp: Sequential
 

@@ -9,8 +9,10 @@ import Tensors
 /// Both compute the same loss and the same gradients (`GPTTests` holds them to each other).
 ///
 /// What makes it faster than the same maths through the tape:
-/// - no head transposes: queries, keys and values stay [N, C], and each head's products read
-///   its columns in place (BLAS leading dimensions), writing its output straight into [N, C];
+/// - queries, keys and values come from one matrix product ([N, C] · [3C, C]ᵀ, the three
+///   projections stacked) and are never transposed into heads: each head's products read its
+///   columns in place (BLAS leading dimensions) and write its output straight into [N, C];
+/// - causal attention in row blocks that skip most of the masked upper triangle;
 /// - one buffer per activation, allocated once per step, and no graph nodes or closures;
 /// - bias, GELU and residual passes fused into the loops around the matrix products, and bias
 ///   and LayerNorm gradients summed over fixed row chunks (the same bits for any thread count).
@@ -47,7 +49,8 @@ final class FusedStep {
     struct Saved {
         var input: UnsafeMutablePointer<Float>      // x_l [N, C]
         var ln1: LayerNormSaved                     // a = LN1(x_l)
-        var q, k, v: UnsafeMutablePointer<Float>    // [N, C]
+        var qkv: UnsafeMutablePointer<Float>        // [N, 3C]: queries, keys, values side by side
+        var qkvWeight: UnsafeMutablePointer<Float>  // [3C, C]: the three projections stacked
         var probs: UnsafeMutablePointer<Float>      // [B, nh, T, T]
         var attended: UnsafeMutablePointer<Float>   // y [N, C], heads side by side
         var mid: UnsafeMutablePointer<Float>        // h = x_l + proj(y) [N, C]
@@ -113,10 +116,18 @@ final class FusedStep {
     private func forward(_ block: GPTBlock, input x: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
         let attn = block.attn
         let ln1 = layerNorm(x, block.ln1)
-        let q = linear(ln1.out, attn.query, rows: n), k = linear(ln1.out, attn.key, rows: n)
-        let vv = linear(ln1.out, attn.value, rows: n)
+        // The three projections as one product: [N, C] · [3C, C]ᵀ → [N, 3C].
+        let projections = [attn.query, attn.key, attn.value]
+        let qkvWeight = buffer(3 * c * c), qkvBias = buffer(3 * c)
+        for (i, layer) in projections.enumerated() {
+            (qkvWeight + i * c * c).update(from: layer.weight.storage.pointer, count: c * c)
+            (qkvBias + i * c).update(from: layer.bias!.storage.pointer, count: c) // invariant: minGPT's have biases
+        }
+        let qkv = buffer(n * 3 * c)
+        Parallel.forRanges(n, grain: 64) { r in for i in r { (qkv + i * 3 * c).update(from: qkvBias, count: 3 * c) } }
+        sgemm(transB: true, m: n, n: 3 * c, k: c, a: ln1.out, b: qkvWeight, beta: 1, c: qkv)
         let probs = buffer(b * nh * t * t), y = buffer(n * c)
-        attentionForward(q: q, k: k, v: vv, probs: probs, out: y)
+        attentionForward(qkv: qkv, probs: probs, out: y)
         let mid = linear(y, attn.proj, rows: n)
         add(mid, x, count: n * c)                                    // h = x + proj(y)
         let ln2 = layerNorm(mid, block.ln2)
@@ -125,7 +136,7 @@ final class FusedStep {
         geluForward(pre, act, count: n * 4 * c)
         let out = linear(act, block.fcOut, rows: n)
         add(out, mid, count: n * c)                                  // x' = h + mlp(ln2(h))
-        saved.append(Saved(input: x, ln1: ln1, q: q, k: k, v: vv, probs: probs, attended: y, mid: mid,
+        saved.append(Saved(input: x, ln1: ln1, qkv: qkv, qkvWeight: qkvWeight, probs: probs, attended: y, mid: mid,
                            ln2: ln2, pre: pre, act: act))
         return out
     }
@@ -172,26 +183,27 @@ final class FusedStep {
     /// Causal multi-head attention, head by head; heads read and write their columns of [N, C].
     /// Rows go in blocks of `attentionBlock`: a block of queries needs only the keys up to its
     /// last row, so the products skip most of the masked upper triangle.
-    private func attentionForward(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
-                                  v: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+    private func attentionForward(qkv: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                                   out: UnsafeMutablePointer<Float>) {
         let (t, c, nh, hd) = (self.t, self.c, self.nh, self.hd)
         let scale = 1 / Float(hd).squareRoot()
+        let ld = 3 * c
         Parallel.forEachWithSerialBLAS(b * nh) { bh in
             let (i, h) = (bh / nh, bh % nh)
+            let q = qkv + i * t * ld + h * hd, k = q + c, v = q + 2 * c      // this head's columns
             let offset = i * t * c + h * hd
             let p = probs + bh * t * t
             for r0 in stride(from: 0, to: t, by: attentionBlock) {
                 let r1 = min(t, r0 + attentionBlock)
                 // scores of queries r0..<r1 against keys 0..<r1, into rows r0..<r1 of P
-                sgemm(transB: true, m: r1 - r0, n: r1, k: hd, alpha: scale, a: q + offset + r0 * c, lda: c,
-                      b: k + offset, ldb: c, c: p + r0 * t, ldc: t)
+                sgemm(transB: true, m: r1 - r0, n: r1, k: hd, alpha: scale, a: q + r0 * ld, lda: ld,
+                      b: k, ldb: ld, c: p + r0 * t, ldc: t)
                 for r in r0..<r1 {
                     let row = p + r * t
                     softmaxInPlace(row, count: r + 1)
                     (row + r + 1).update(repeating: 0, count: t - r - 1)
                 }
-                sgemm(m: r1 - r0, n: hd, k: r1, a: p + r0 * t, lda: t, b: v + offset, ldb: c,
+                sgemm(m: r1 - r0, n: hd, k: r1, a: p + r0 * t, lda: t, b: v, ldb: ld,
                       c: out + offset + r0 * c, ldc: c)
             }
         }
@@ -253,11 +265,21 @@ final class FusedStep {
         layerNormBackward(dLn2, s.ln2, block.ln2, into: dMid, accumulate: true)
         // h = x + proj(y): dx starts as dh.
         let dY = linearBackward(dMid, input: s.attended, attn.proj, rows: n)
-        let dq = buffer(n * c), dk = buffer(n * c), dv = buffer(n * c)
-        attentionBackward(s, dY: dY, dq: dq, dk: dk, dv: dv)
-        let dLn1 = linearBackward(dq, input: s.ln1.out, attn.query, rows: n)
-        linearBackward(dk, input: s.ln1.out, attn.key, rows: n, addingInto: dLn1)
-        linearBackward(dv, input: s.ln1.out, attn.value, rows: n, addingInto: dLn1)
+        let dqkv = buffer(n * 3 * c)                                               // [N, 3C]
+        attentionBackward(s, dY: dY, dqkv: dqkv)
+        // The stacked projection's gradients, then handed to query, key and value.
+        let dWeight = buffer(3 * c * c), dBias = buffer(3 * c)
+        dBias.update(repeating: 0, count: 3 * c)
+        sgemm(transA: true, m: 3 * c, n: c, k: n, a: dqkv, b: s.ln1.out, c: dWeight)
+        columnSums(dqkv, rows: n, columns: 3 * c, into: dBias)
+        for (i, layer) in [attn.query, attn.key, attn.value].enumerated() {
+            let gw = gradient(layer.weight), gb = gradient(layer.bias!) // invariant: minGPT's have biases
+            let sw = dWeight + i * c * c, sb = dBias + i * c
+            for j in 0..<(c * c) { gw[j] += sw[j] }
+            for j in 0..<c { gb[j] += sb[j] }
+        }
+        let dLn1 = buffer(n * c)
+        sgemm(m: n, n: c, k: 3 * c, a: dqkv, b: s.qkvWeight, c: dLn1)
         layerNormBackward(dLn1, s.ln1, block.ln1, into: dMid, accumulate: true)
         return dMid
     }
@@ -336,26 +358,28 @@ final class FusedStep {
     /// The backward pass of `attentionForward`, in the same row blocks: only the lower triangle
     /// of P and dS is ever read, so dV and dK, which sum over rows at or below each key, start
     /// at the key block's first row.
-    private func attentionBackward(_ s: Saved, dY: UnsafeMutablePointer<Float>, dq: UnsafeMutablePointer<Float>,
-                                   dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>) {
+    private func attentionBackward(_ s: Saved, dY: UnsafeMutablePointer<Float>, dqkv: UnsafeMutablePointer<Float>) {
         let (t, c, nh, hd) = (self.t, self.c, self.nh, self.hd)
         let scale = 1 / Float(hd).squareRoot()
+        let ld = 3 * c
         let scratch = buffer(b * nh * t * t)
         Parallel.forEachWithSerialBLAS(b * nh) { bh in
             let (i, h) = (bh / nh, bh % nh)
             let offset = i * t * c + h * hd
+            let q = s.qkv + i * t * ld + h * hd, k = q + c, v = q + 2 * c
+            let dq = dqkv + i * t * ld + h * hd, dk = dq + c, dv = dq + 2 * c
             let p = s.probs + bh * t * t, dp = scratch + bh * t * t
             for j0 in stride(from: 0, to: t, by: attentionBlock) {
                 // dV[j0..<j1] = P[j0..<T, j0..<j1]ᵀ · dY[j0..<T]
                 let j1 = min(t, j0 + attentionBlock)
                 sgemm(transA: true, m: j1 - j0, n: hd, k: t - j0, a: p + j0 * t + j0, lda: t,
-                      b: dY + offset + j0 * c, ldb: c, c: dv + offset + j0 * c, ldc: c)
+                      b: dY + offset + j0 * c, ldb: c, c: dv + j0 * ld, ldc: ld)
             }
             for r0 in stride(from: 0, to: t, by: attentionBlock) {
                 let r1 = min(t, r0 + attentionBlock)
                 // dP = dY·Vᵀ for rows r0..<r1, keys 0..<r1
                 sgemm(transB: true, m: r1 - r0, n: r1, k: hd, a: dY + offset + r0 * c, lda: c,
-                      b: s.v + offset, ldb: c, c: dp + r0 * t, ldc: t)
+                      b: v, ldb: ld, c: dp + r0 * t, ldc: t)
                 // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, zero above the diagonal
                 for r in r0..<r1 {
                     let pr = p + r * t, dr = dp + r * t
@@ -364,14 +388,14 @@ final class FusedStep {
                     (dr + r + 1).update(repeating: 0, count: t - r - 1)
                 }
                 // dQ[r0..<r1] = dS[r0..<r1, 0..<r1] · K[0..<r1]
-                sgemm(m: r1 - r0, n: hd, k: r1, a: dp + r0 * t, lda: t, b: s.k + offset, ldb: c,
-                      c: dq + offset + r0 * c, ldc: c)
+                sgemm(m: r1 - r0, n: hd, k: r1, a: dp + r0 * t, lda: t, b: k, ldb: ld,
+                      c: dq + r0 * ld, ldc: ld)
             }
             for j0 in stride(from: 0, to: t, by: attentionBlock) {
                 // dK[j0..<j1] = dS[j0..<T, j0..<j1]ᵀ · Q[j0..<T]
                 let j1 = min(t, j0 + attentionBlock)
                 sgemm(transA: true, m: j1 - j0, n: hd, k: t - j0, a: dp + j0 * t + j0, lda: t,
-                      b: s.q + offset + j0 * c, ldb: c, c: dk + offset + j0 * c, ldc: c)
+                      b: q + j0 * ld, ldb: ld, c: dk + j0 * ld, ldc: ld)
             }
         }
     }

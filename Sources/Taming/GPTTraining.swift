@@ -61,8 +61,9 @@ extension GPT {
         return loss.item
     }
 
-    /// The mean cross-entropy in nats per predicted token over sequences [N][T + 1], in batches of
-    /// `batchSize`, in evaluation mode and without gradients. Divide by ln 2 for bits per token.
+    /// The mean cross-entropy in nats per predicted token over sequences [N][T + 1] (all of one
+    /// length), in batches of `batchSize`, in evaluation mode (the fused forward pass, no
+    /// gradients). Divide by ln 2 for bits per token.
     public func evaluate(sequences: [[Int]], batchSize: Int = 32) -> Double {
         precondition(batchSize > 0 && !sequences.isEmpty, "evaluate needs sequences") // invariant
         let wasTraining = isTraining
@@ -73,7 +74,9 @@ extension GPT {
             for start in stride(from: 0, to: sequences.count, by: batchSize) {
                 let batch = Array(sequences[start..<min(start + batchSize, sequences.count)])
                 let n = batch.reduce(0) { $0 + $1.count - 1 }
-                total += Double(loss(sequences: batch).item) * Double(n)
+                let step = FusedStep(model: self, batch: batch.count, length: batch[0].count - 1)
+                let loss = step.forward(tokens: batch.flatMap { $0.dropLast() }, targets: batch.flatMap { $0.dropFirst() })
+                total += Double(loss) * Double(n)
                 tokens += n
             }
         }

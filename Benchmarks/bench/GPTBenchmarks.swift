@@ -12,8 +12,10 @@ import Tensors
 ///   reference machine with 2 threads. Nominal flops: 2 per weight per token for the matrix
 ///   products, plus 4·B·T²·C per layer for attention (Q·Kᵀ and P·V over the full square, as our
 ///   kernel computes it), forward; backward counts twice the forward.
-/// - `gpt.sample.kvcache`: one sequence of 256 tokens from an empty context, one token per step
-///   through the KV cache, top-k 100 sampling. Tokens per second = 256 / (ms / 1000).
+/// - `gpt.sample.kvcache.b1` and `.b8`: 1 or 8 sequences of 256 tokens from a start token, one
+///   token per step through the KV cache, top-k 100 sampling. Tokens per second =
+///   rows · 256 / (ms / 1000). One sequence at a time reads every weight once per token, so it
+///   is bound by memory bandwidth; eight share each read.
 enum GPTBenchmarks {
     static let config = GPTConfig(vocabularySize: 512, blockSize: 256, layers: 8, heads: 8, embeddingDim: 256)
     static let batch = 8, steps = 255, sampledTokens = 256
@@ -55,19 +57,20 @@ enum GPTBenchmarks {
                     optimizer.zeroGrad()
                 }
             },
-            Benchmark("gpt.sample.kvcache", "8L 8H 256C V512, 1×\(sampledTokens) tok/run", flops: sampleFlops) {
+        ] + [1, 8].map { rows in
+            Benchmark("gpt.sample.kvcache.b\(rows)", "8L 8H 256C V512, \(rows)×\(sampledTokens) tok/run",
+                      flops: Double(rows) * sampleFlops) {
                 var rng = RandomGenerator(seed: 8)
                 let model = GPT(config, rng: &rng)
-                model.eval()
                 let sampler = TokenSampler(topK: 100)
                 var run: UInt64 = 0
                 return {
                     run += 1
                     var draw = RandomGenerator(seed: run)
-                    _ = model.generate(prefix: [[0]], count: sampledTokens - 1, sampler: sampler,
-                                       useCache: true, rng: &draw)
+                    _ = model.generate(prefix: Array(repeating: [0], count: rows), count: sampledTokens - 1,
+                                       sampler: sampler, useCache: true, rng: &draw)
                 }
-            },
-        ]
+            }
+        }
     }
 }

@@ -233,12 +233,14 @@ public final class GPT: Module {
 
     /// Logits [B, T, V] for tokens [B][T]. With `caches` (one per block, see `makeCaches`), the
     /// tokens continue the sequence already in the caches: positions are offset by the cached
-    /// length, and only the new positions are computed (inference only).
+    /// length, and only the new positions are computed (inference only: no graph, no dropout;
+    /// see `GPTInference.swift`).
     public func callAsFunction(_ tokens: [[Int]], caches: [LayerCache]? = nil) -> Tensor {
         let b = tokens.count, t = tokens[0].count
         let start = caches?.first?.length ?? 0
         precondition(start + t <= config.blockSize, "sequence of \(start + t) exceeds block size \(config.blockSize)") // invariant
         precondition(tokens.allSatisfy { $0.count == t }, "sequences of different lengths in one batch") // invariant
+        if let caches { return cachedForward(tokens, caches: caches) }    // GPTInference.swift
         let c = config.embeddingDim
         let tok = tok_emb(tokens.flatMap { $0 }).reshaped([b, t, c])           // [B, T, C]
         let pos = pos_emb.slice(axis: 1, start..<(start + t))                  // [1, T, C]

@@ -492,10 +492,18 @@ func sum8(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
     return total
 }
 
-/// Σ a·b over `count` floats, eight lanes at a time.
+/// Σ a·b over `count` floats, eight lanes at a time, with two running sums in flight.
 @inline(__always)
 func dot8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-    var acc = SIMD8<Float>(repeating: 0), i = 0
+    var acc = SIMD8<Float>(repeating: 0), acc2 = acc, i = 0
+    while i + 16 <= count {
+        acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+            * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+        acc2 += UnsafeRawPointer(a + i + 8).loadUnaligned(as: SIMD8<Float>.self)
+            * UnsafeRawPointer(b + i + 8).loadUnaligned(as: SIMD8<Float>.self)
+        i += 16
+    }
+    acc += acc2
     while i + 8 <= count {
         acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
             * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)

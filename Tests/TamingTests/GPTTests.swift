@@ -71,12 +71,14 @@ import Testing
     // MARK: The KV cache
 
     /// Feeding a sequence through the cache, a few positions and then one at a time, gives the
-    /// same logits as one full forward pass.
-    @Test func cachedAndUncachedLogitsAgree() {
+    /// same logits as one full forward pass (for batches that take each matrix-product path of
+    /// the inference code: single rows, groups of four, and BLAS beyond 16 rows).
+    @Test(arguments: [3, 5, 17])
+    func cachedAndUncachedLogitsAgree(batch: Int) {
         let model = Self.model()
         model.eval()
-        let tokens = Self.randomTokens(3, 10, seed: 2)
-        let full = withNoGrad { model(tokens) }                            // [3, 10, V]
+        let tokens = Self.randomTokens(batch, 10, seed: 2)
+        let full = withNoGrad { model(tokens) }                            // [B, 10, V]
         let caches = model.makeCaches()
         var pieces: [Tensor] = []
         withNoGrad {

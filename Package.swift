@@ -50,6 +50,7 @@ let chapterDependencies: [Target.Dependency] = [
 ]
 
 let chapters: [Target] = [
+    .executableTarget(name: "01-pixels", dependencies: chapterDependencies, path: "Chapters/01-pixels"),
     .executableTarget(name: "02-vqvae", dependencies: chapterDependencies, path: "Chapters/02-vqvae"),
 ]
 

@@ -154,21 +154,29 @@ public final class LayerCache {
             let (i, h) = (bh / nh, bh % nh)
             let kv = (i * nh + h) * cap * hd
             let p = ps + bh * t * s
+            let query = pq + i * t * c + h * hd, output = po + i * t * c + h * hd
+            if t == 1 {
+                // One new position (a sampling step): a dot product per key, then a weighted sum
+                // of the value rows, each cached row read once. (BLAS would first copy the whole
+                // cache into its blocked layout, for a product of one row.)
+                for j in 0..<s { p[j] = scale * dot8(query, pk + kv + j * hd, hd) }
+                softmaxInPlace(p, count: s)
+                output.update(repeating: 0, count: hd)
+                for j in 0..<s {
+                    let w = p[j], row = pv + kv + j * hd
+                    for d in 0..<hd { output[d] += w * row[d] }
+                }
+                return
+            }
             // scores [t, S] = Q·Kᵀ·scale, Q rows strided by C
-            sgemm(transB: true, m: t, n: s, k: hd, alpha: scale, a: pq + i * t * c + h * hd, lda: c,
-                  b: pk + kv, ldb: hd, c: p)
+            sgemm(transB: true, m: t, n: s, k: hd, alpha: scale, a: query, lda: c, b: pk + kv, ldb: hd, c: p)
             for r in 0..<t {
                 let row = p + r * s, visible = s - t + r + 1
-                var m = -Float.infinity
-                for j in 0..<visible { m = max(m, row[j]) }
-                var sum: Float = 0
-                for j in 0..<visible { let e = expf(row[j] - m); row[j] = e; sum += e }
-                let inv = 1 / sum
-                for j in 0..<visible { row[j] *= inv }
-                for j in visible..<s { row[j] = 0 }
+                softmaxInPlace(row, count: visible)
+                (row + visible).update(repeating: 0, count: s - visible)
             }
             // out [t, hd] = P·V, written into columns h·hd… of [B, t, C]
-            sgemm(m: t, n: hd, k: s, a: p, b: pv + kv, c: po + i * t * c + h * hd, ldc: c)
+            sgemm(m: t, n: hd, k: s, a: p, b: pv + kv, c: output, ldc: c)
         }
         return out
     }

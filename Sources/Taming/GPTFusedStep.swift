@@ -14,8 +14,11 @@ import Tensors
 ///   columns in place (BLAS leading dimensions) and write its output straight into [N, C];
 /// - causal attention in row blocks that skip most of the masked upper triangle;
 /// - one buffer per activation, allocated once per step, and no graph nodes or closures;
-/// - bias, GELU and residual passes fused into the loops around the matrix products, and bias
-///   and LayerNorm gradients summed over fixed row chunks (the same bits for any thread count).
+/// - biases written into the outputs before the products add onto them (BLAS β = 1), the
+///   softmax of the loss turned into its own gradient in place, GELU and exponentials in loops
+///   that vectorise (`fastExp`, `fastErf`) instead of a libm call per element;
+/// - bias and LayerNorm gradients summed over fixed chunks of rows, then the chunks in order, so
+///   the result does not depend on how many threads did the work.
 ///
 /// Dropout is not implemented here: use it only with dropout 0 or in evaluation mode
 /// (`accumulateGradients` chooses for you).
@@ -67,7 +70,6 @@ final class FusedStep {
 
     var saved: [Saved] = []
     var finalNorm: LayerNormSaved!
-    var residual: UnsafeMutablePointer<Float>!      // x_L [N, C]
     var logits: UnsafeMutablePointer<Float>!        // [N, V], then its gradient
 
     init(model: GPT, batch: Int, length: Int) {
@@ -106,7 +108,6 @@ final class FusedStep {
             }
         }
         for block in model.blocks { x = forward(block, input: x) }
-        residual = x
         finalNorm = layerNorm(x, model.ln_f)
         logits = buffer(n * v)
         sgemm(transB: true, m: n, n: v, k: c, a: finalNorm.out, b: model.head.weight.storage.pointer, c: logits)
@@ -126,13 +127,13 @@ final class FusedStep {
         let qkv = buffer(n * 3 * c)
         Parallel.forRanges(n, grain: 64) { r in for i in r { (qkv + i * 3 * c).update(from: qkvBias, count: 3 * c) } }
         sgemm(transB: true, m: n, n: 3 * c, k: c, a: ln1.out, b: qkvWeight, beta: 1, c: qkv)
-        let probs = buffer(b * nh * t * t), y = buffer(n * c)
+        let probs = buffer(b * nh * t * t), y = buffer(n * c)     // [B, nh, T, T], [N, C]
         attentionForward(qkv: qkv, probs: probs, out: y)
         let mid = linear(y, attn.proj, rows: n)
         add(mid, x, count: n * c)                                    // h = x + proj(y)
         let ln2 = layerNorm(mid, block.ln2)
-        let pre = linear(ln2.out, block.fc, rows: n)
-        let act = buffer(n * 4 * c)
+        let pre = linear(ln2.out, block.fc, rows: n)                 // [N, 4C]
+        let act = buffer(n * 4 * c)                                  // gelu(pre)
         geluForward(pre, act, count: n * 4 * c)
         let out = linear(act, block.fcOut, rows: n)
         add(out, mid, count: n * c)                                  // x' = h + mlp(ln2(h))

@@ -103,7 +103,7 @@ public final class BatchLoader {
 
     /// The dataset indices of batch `p` of epoch `e`.
     private func indices(epoch e: Int, position p: Int) -> [Int] {
-        precondition(p >= 0 && p < batchesPerEpoch, "batch \(p) of \(batchesPerEpoch)") // invariant
+        precondition(p >= 0 && p < batchesPerEpoch, "batch \(p) of \(batchesPerEpoch)") // invariant: a programming error, not user input
         if orderEpoch != e { order = order(epoch: e); orderEpoch = e }
         return Array(order[(p * batchSize)..<Swift.min(order.count, (p + 1) * batchSize)])
     }

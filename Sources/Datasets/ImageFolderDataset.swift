@@ -190,7 +190,7 @@ public struct ImageFolderDataset: Dataset {
     }
 
     public func example(at index: Int, rng: inout RandomGenerator) -> Example {
-        precondition(index >= 0 && index < count, "example \(index) of \(count)") // invariant
+        precondition(index >= 0 && index < count, "example \(index) of \(count)") // invariant: a programming error, not user input
         let picture = storage.pictures[pictureIndices[index]]
         let rect = Self.crop(pictureWidth: picture.width, pictureHeight: picture.height, width: width,
                              height: height, augmentation: augmentation, rng: &rng)

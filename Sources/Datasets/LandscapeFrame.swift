@@ -21,7 +21,7 @@ public struct LandscapeFrame: Sendable, Equatable {
         self.width = width
         self.height = height
         self.pixelsPerUnit = pixelsPerUnit ?? Float(height)
-        precondition(self.pixelsPerUnit > 0, "pixelsPerUnit must be positive") // invariant
+        precondition(self.pixelsPerUnit > 0, "pixelsPerUnit must be positive") // invariant: a programming error, not user input
     }
 
     /// World v at the top edge: the view is centred vertically on the standard view.

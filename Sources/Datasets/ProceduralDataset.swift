@@ -70,7 +70,7 @@ public struct ProceduralDataset: Dataset, Sendable {
     public func scene(at index: Int) -> SceneClass { scenes[index % scenes.count] }
 
     public func example(at index: Int, rng: inout RandomGenerator) -> Example {
-        precondition(index >= 0 && index < count, "example \(index) of \(count)") // invariant
+        precondition(index >= 0 && index < count, "example \(index) of \(count)") // invariant: a programming error, not user input
         let plane = width * height
         let image = Tensor.make([3, height, width]) { out in
             pixels.withUnsafeBufferPointer { p in

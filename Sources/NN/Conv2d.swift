@@ -14,7 +14,7 @@ public final class Conv2d: Module, Layer {
 
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
                 padding: Padding = .zero, bias: Bool = true, rng: inout RandomGenerator) {
-        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0,  // invariant
+        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0,  // invariant: a programming error, not user input
                      "Conv2d(\(inChannels), \(outChannels), k \(kernelSize), stride \(stride))")
         let fanIn = inChannels * kernelSize * kernelSize
         weight = DefaultInit.weight([outChannels, inChannels, kernelSize, kernelSize], fanIn: fanIn, rng: &rng)

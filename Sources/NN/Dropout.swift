@@ -14,7 +14,7 @@ public final class Dropout: Module, Layer {
 
     /// Dropout with probability `p` (in [0, 1)) and its own generator seeded with `seed`.
     public init(p: Float, seed: UInt64) {
-        precondition(p >= 0 && p < 1, "Dropout probability \(p) must be in [0, 1)") // invariant
+        precondition(p >= 0 && p < 1, "Dropout probability \(p) must be in [0, 1)") // invariant: a programming error, not user input
         self.p = p
         rng = RandomGenerator(seed: seed)
         super.init()

@@ -6,7 +6,7 @@ public final class Embedding: Module {
     public let weight: Tensor   // [count, D]
 
     public init(count: Int, dimension: Int, rng: inout RandomGenerator) {
-        precondition(count > 0 && dimension > 0, "Embedding(\(count), \(dimension))") // invariant
+        precondition(count > 0 && dimension > 0, "Embedding(\(count), \(dimension))") // invariant: a programming error, not user input
         weight = Tensor.normal([count, dimension], mean: 0, std: 1, rng: &rng, requiresGrad: true)
         super.init()
     }

@@ -15,7 +15,7 @@ public struct WarmupCosineSchedule: Equatable, Sendable {
     public var totalSteps: Int
 
     public init(peak: Float, minimum: Float = 0, warmupSteps: Int, totalSteps: Int) {
-        precondition(warmupSteps >= 0 && totalSteps >= warmupSteps,  // invariant
+        precondition(warmupSteps >= 0 && totalSteps >= warmupSteps,  // invariant: a programming error, not user input
                      "schedule with \(warmupSteps) warm-up steps of \(totalSteps)")
         self.peak = peak
         self.minimum = minimum

@@ -9,7 +9,7 @@ public final class Linear: Module, Layer {
     public let bias: Tensor?    // [out]
 
     public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, rng: inout RandomGenerator) {
-        precondition(inFeatures > 0 && outFeatures > 0, "Linear(\(inFeatures), \(outFeatures))") // invariant
+        precondition(inFeatures > 0 && outFeatures > 0, "Linear(\(inFeatures), \(outFeatures))") // invariant: a programming error, not user input
         weight = DefaultInit.weight([outFeatures, inFeatures], fanIn: inFeatures, rng: &rng)
         self.bias = bias ? DefaultInit.bias(outFeatures, fanIn: inFeatures, rng: &rng) : nil
         super.init()

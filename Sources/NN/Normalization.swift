@@ -12,7 +12,7 @@ public final class GroupNorm: Module, Layer {
     public let bias: Tensor?     // [C]
 
     public init(groups: Int, channels: Int, eps: Float = 1e-5, affine: Bool = true) {
-        precondition(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels in \(groups) groups") // invariant
+        precondition(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels in \(groups) groups") // invariant: a programming error, not user input
         self.groups = groups
         self.eps = eps
         weight = affine ? Tensor.ones([channels], requiresGrad: true) : nil
@@ -34,7 +34,7 @@ public final class LayerNorm: Module, Layer {
     public let bias: Tensor?     // [D]
 
     public init(_ dimension: Int, eps: Float = 1e-5, affine: Bool = true) {
-        precondition(dimension > 0, "LayerNorm(\(dimension))") // invariant
+        precondition(dimension > 0, "LayerNorm(\(dimension))") // invariant: a programming error, not user input
         self.eps = eps
         weight = affine ? Tensor.ones([dimension], requiresGrad: true) : nil
         bias = affine ? Tensor.zeros([dimension], requiresGrad: true) : nil
@@ -64,7 +64,7 @@ public final class BatchNorm2d: Module, Layer {
     public let running_var: Tensor    // [C], a buffer
 
     public init(_ channels: Int, momentum: Float = 0.1, eps: Float = 1e-5, affine: Bool = true) {
-        precondition(channels > 0, "BatchNorm2d(\(channels))") // invariant
+        precondition(channels > 0, "BatchNorm2d(\(channels))") // invariant: a programming error, not user input
         self.momentum = momentum
         self.eps = eps
         weight = affine ? Tensor.ones([channels], requiresGrad: true) : nil

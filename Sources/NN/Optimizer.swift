@@ -47,8 +47,8 @@ open class Optimizer {
         var entries: [Entry] = []
         for group in groups {
             for (name, t) in group.parameters {
-                precondition(names.insert(name).inserted, "parameter name \(name) given twice") // invariant
-                precondition(tensors.insert(ObjectIdentifier(t)).inserted, "parameter \(name) given twice") // invariant
+                precondition(names.insert(name).inserted, "parameter name \(name) given twice") // invariant: a programming error, not user input
+                precondition(tensors.insert(ObjectIdentifier(t)).inserted, "parameter \(name) given twice") // invariant: a programming error, not user input
                 entries.append(Entry(name: name, tensor: t, weightDecay: group.weightDecay,
                                      slots: slotNames.map { _ in Tensor.zeros(t.shape) }))
             }
@@ -73,7 +73,7 @@ open class Optimizer {
         withNoGrad {
             for e in entries {
                 guard let g = e.tensor.grad else { continue }
-                precondition(g.count == e.tensor.count, "gradient \(g.shape) for parameter \(e.name) \(e.tensor.shape)") // invariant
+                precondition(g.count == e.tensor.count, "gradient \(g.shape) for parameter \(e.name) \(e.tensor.shape)") // invariant: a programming error, not user input
                 update(e.tensor.storage.pointer, grad: g.storage.pointer, count: e.tensor.count,
                        slots: e.slots.map(\.storage.pointer), weightDecay: e.weightDecay)
             }

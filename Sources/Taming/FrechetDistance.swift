@@ -15,7 +15,7 @@ public struct GaussianStatistics: Equatable, Sendable {
 
     /// Statistics given directly (Σ must be symmetric positive semi-definite).
     public init(mean: [Double], covariance: [Double]) {
-        precondition(covariance.count == mean.count * mean.count,  // invariant
+        precondition(covariance.count == mean.count * mean.count,  // invariant: a programming error, not user input
                      "GaussianStatistics: a \(mean.count)-vector mean with \(covariance.count) covariance values")
         dimension = mean.count
         self.mean = mean

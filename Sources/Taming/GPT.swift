@@ -45,7 +45,7 @@ public final class CausalSelfAttention: Module {
     public let heads: Int
 
     public init(_ config: GPTConfig, rng: inout RandomGenerator) {
-        precondition(config.embeddingDim % config.heads == 0,  // invariant
+        precondition(config.embeddingDim % config.heads == 0,  // invariant: a programming error, not user input
                      "\(config.embeddingDim) channels do not split into \(config.heads) heads")
         let c = config.embeddingDim
         key = Linear(inFeatures: c, outFeatures: c, rng: &rng)
@@ -116,9 +116,9 @@ public final class LayerCache {
             values = Tensor.zeros([b, nh, capacity, hd])
         }
         let store = keys!, storeV = values! // invariant: allocated just above
-        precondition(store.shape[0] == b && store.shape[1] == nh && store.shape[3] == hd,  // invariant
+        precondition(store.shape[0] == b && store.shape[1] == nh && store.shape[3] == hd,  // invariant: a programming error, not user input
                      "cache of \(store.shape) cannot take keys \(k.shape)")
-        precondition(length + t <= capacity, "cache of \(capacity) positions overflows at \(length + t)") // invariant
+        precondition(length + t <= capacity, "cache of \(capacity) positions overflows at \(length + t)") // invariant: a programming error, not user input
         let start = length
         for (source, target) in [(k, store), (v, storeV)] {
             source.withUnsafeBufferPointer { src in
@@ -246,8 +246,8 @@ public final class GPT: Module {
     public func callAsFunction(_ tokens: [[Int]], caches: [LayerCache]? = nil) -> Tensor {
         let b = tokens.count, t = tokens[0].count
         let start = caches?.first?.length ?? 0
-        precondition(start + t <= config.blockSize, "sequence of \(start + t) exceeds block size \(config.blockSize)") // invariant
-        precondition(tokens.allSatisfy { $0.count == t }, "sequences of different lengths in one batch") // invariant
+        precondition(start + t <= config.blockSize, "sequence of \(start + t) exceeds block size \(config.blockSize)") // invariant: a programming error, not user input
+        precondition(tokens.allSatisfy { $0.count == t }, "sequences of different lengths in one batch") // invariant: a programming error, not user input
         if let caches { return cachedForward(tokens, caches: caches) }    // GPTInference.swift
         let c = config.embeddingDim
         let tok = tok_emb(tokens.flatMap { $0 }).reshaped([b, t, c])           // [B, T, C]

@@ -26,9 +26,9 @@ extension GPT {
     /// Forward and backward for `inputs` → `targets` (both [B][T]): adds every parameter's
     /// gradient of the mean cross-entropy into its `grad` and returns the loss in nats.
     public func fusedLossAndGradients(inputs: [[Int]], targets: [[Int]]) -> Float {
-        precondition(config.dropout == 0 || !isTraining, "the fused step has no dropout") // invariant
+        precondition(config.dropout == 0 || !isTraining, "the fused step has no dropout") // invariant: a programming error, not user input
         let b = inputs.count, t = inputs[0].count
-        precondition(t <= config.blockSize && inputs.allSatisfy { $0.count == t }  // invariant
+        precondition(t <= config.blockSize && inputs.allSatisfy { $0.count == t }  // invariant: a programming error, not user input
                      && targets.count == b && targets.allSatisfy { $0.count == t },
                      "fused step: inputs and targets must be [B][T] with T ≤ block size")
         let step = FusedStep(model: self, batch: b, length: t)
@@ -101,7 +101,7 @@ final class FusedStep {
         tokens.withUnsafeBufferPointer { tok in
             Parallel.forRanges(n, grain: 64) { rows in
                 for r in rows {
-                    precondition(tok[r] >= 0 && tok[r] < vocab, "token \(tok[r]) outside 0..<\(vocab)") // invariant
+                    precondition(tok[r] >= 0 && tok[r] < vocab, "token \(tok[r]) outside 0..<\(vocab)") // invariant: a programming error, not user input
                     let e = emb + tok[r] * c, p = pos + (r % t) * c, o = x + r * c
                     for j in 0..<c { o[j] = e[j] + p[j] }
                 }
@@ -221,7 +221,7 @@ final class FusedStep {
                 Parallel.forRanges(n, grain: max(1, 8192 / v)) { rows in
                     for r in rows {
                         let row = logits + r * v
-                        precondition(tg[r] >= 0 && tg[r] < v, "target \(tg[r]) outside 0..<\(v)") // invariant
+                        precondition(tg[r] >= 0 && tg[r] < v, "target \(tg[r]) outside 0..<\(v)") // invariant: a programming error, not user input
                         let m = max8(row, v)
                         let targetLogit = row[tg[r]]
                         for j in 0..<v { row[j] = fastExp(row[j] - m) }

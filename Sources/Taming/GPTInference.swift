@@ -18,7 +18,7 @@ extension GPT {
         let emb = tok_emb.weight.storage.pointer, pos = pos_emb.storage.pointer
         let flat = tokens.flatMap { $0 }
         for token in flat {
-            precondition(token >= 0 && token < config.vocabularySize, "token \(token) outside the vocabulary") // invariant
+            precondition(token >= 0 && token < config.vocabularySize, "token \(token) outside the vocabulary") // invariant: a programming error, not user input
         }
         var x = Tensor.make([b, t, c]) { out in                                  // [B, t, C]
             for (r, token) in flat.enumerated() {

@@ -65,7 +65,7 @@ extension GPT {
     /// length), in batches of `batchSize`, in evaluation mode (the fused forward pass, no
     /// gradients). Divide by ln 2 for bits per token.
     public func evaluate(sequences: [[Int]], batchSize: Int = 32) -> Double {
-        precondition(batchSize > 0 && !sequences.isEmpty, "evaluate needs sequences") // invariant
+        precondition(batchSize > 0 && !sequences.isEmpty, "evaluate needs sequences") // invariant: a programming error, not user input
         let wasTraining = isTraining
         eval()
         defer { train(wasTraining) }

@@ -6,7 +6,7 @@ public enum ImageMetrics {
     /// Peak signal-to-noise ratio, 10·log10(1 / MSE) on [0, 1] pixels, averaged over the batch
     /// [B, C, H, W] (per-image PSNRs are averaged, as most papers report).
     public static func psnr(_ a: Tensor, _ b: Tensor) -> Double {
-        precondition(a.shape == b.shape && a.rank == 4, "psnr: \(a.shape) vs \(b.shape)") // invariant
+        precondition(a.shape == b.shape && a.rank == 4, "psnr: \(a.shape) vs \(b.shape)") // invariant: a programming error, not user input
         let n = a.shape[0], per = a.count / max(n, 1)
         return a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
@@ -29,7 +29,7 @@ public enum ImageMetrics {
     /// K1 = 0.01, K2 = 0.03 on the [0, 1] scale, computed per channel over valid windows and averaged
     /// over channels and images. Images smaller than the window use a window of their size.
     public static func ssim(_ a: Tensor, _ b: Tensor) -> Double {
-        precondition(a.shape == b.shape && a.rank == 4, "ssim: \(a.shape) vs \(b.shape)") // invariant
+        precondition(a.shape == b.shape && a.rank == 4, "ssim: \(a.shape) vs \(b.shape)") // invariant: a programming error, not user input
         let (n, c, h, w) = (a.shape[0], a.shape[1], a.shape[2], a.shape[3])
         let size = min(11, h, w)
         let sigma = 1.5 * Double(size) / 11

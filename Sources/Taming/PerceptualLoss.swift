@@ -45,7 +45,7 @@ public final class PerceptualLoss: Module {
 
     /// The distance of each image pair, [B], for images x, y [B, 3, H, W] in [-1, 1].
     public func distances(_ x: Tensor, _ y: Tensor) -> Tensor {
-        precondition(x.shape == y.shape && x.rank == 4, "perceptual distance of \(x.shape) and \(y.shape)") // invariant
+        precondition(x.shape == y.shape && x.rank == 4, "perceptual distance of \(x.shape) and \(y.shape)") // invariant: a programming error, not user input
         let fx = net.featureStacks(x), fy = net.featureStacks(y)
         var total: Tensor? = nil
         for l in lin.indices {
@@ -81,7 +81,7 @@ public final class PerceptualLoss: Module {
     /// The distance between held-out images and their reconstructions, in batches without
     /// gradients: the mean over all N images of `distances` (a metric beside PSNR and SSIM).
     public func meanDistance(_ x: Tensor, _ y: Tensor, batchSize: Int = 32) -> Double {
-        precondition(x.shape == y.shape && x.rank == 4, "perceptual distance of \(x.shape) and \(y.shape)") // invariant
+        precondition(x.shape == y.shape && x.rank == 4, "perceptual distance of \(x.shape) and \(y.shape)") // invariant: a programming error, not user input
         let n = x.shape[0]
         guard n > 0 else { return 0 }
         return withNoGrad {

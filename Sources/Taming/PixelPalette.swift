@@ -12,7 +12,7 @@ public struct PixelPalette: Equatable, Sendable {
 
     /// A palette of the given colours ([K, 3] row-major RGB in [-1, 1], K ≥ 1), sorted by luma.
     public init(colors: [Float]) {
-        precondition(colors.count >= 3 && colors.count % 3 == 0, "palette of \(colors.count) values") // invariant
+        precondition(colors.count >= 3 && colors.count % 3 == 0, "palette of \(colors.count) values") // invariant: a programming error, not user input
         let k = colors.count / 3
         func luma(_ i: Int) -> Float { 0.299 * colors[3 * i] + 0.587 * colors[3 * i + 1] + 0.114 * colors[3 * i + 2] }
         let order = (0..<k).sorted { (luma($0), $0) < (luma($1), $1) }
@@ -31,7 +31,7 @@ public struct PixelPalette: Equatable, Sendable {
                            rng: inout RandomGenerator) -> PixelPalette {
         let pixels = rgbRows(images)                                       // [N·H·W, 3]
         let n = pixels.count / 3
-        precondition(n >= k && k >= 1, "\(n) pixels cannot make \(k) colours") // invariant
+        precondition(n >= k && k >= 1, "\(n) pixels cannot make \(k) colours") // invariant: a programming error, not user input
         var sample: [Float]
         if n <= samplePixels {
             sample = pixels
@@ -62,9 +62,9 @@ public struct PixelPalette: Equatable, Sendable {
         let plane = height * width
         return Tensor.make([indices.count, 3, height, width]) { out in
             for (n, row) in indices.enumerated() {
-                precondition(row.count == plane, "\(row.count) indices for \(height)×\(width)") // invariant
+                precondition(row.count == plane, "\(row.count) indices for \(height)×\(width)") // invariant: a programming error, not user input
                 for (p, index) in row.enumerated() {
-                    precondition(index >= 0 && index < count, "colour \(index) of \(count)") // invariant
+                    precondition(index >= 0 && index < count, "colour \(index) of \(count)") // invariant: a programming error, not user input
                     for c in 0..<3 { out[(n * 3 + c) * plane + p] = colors[3 * index + c] }
                 }
             }
@@ -90,7 +90,7 @@ public struct PixelPalette: Equatable, Sendable {
 
     /// Pixels of [B, 3, H, W] as RGB rows [B·H·W, 3].
     static func rgbRows(_ images: Tensor) -> [Float] {
-        precondition(images.rank == 4 && images.shape[1] == 3, "pictures must be [B, 3, H, W], not \(images.shape)") // invariant
+        precondition(images.rank == 4 && images.shape[1] == 3, "pictures must be [B, 3, H, W], not \(images.shape)") // invariant: a programming error, not user input
         let b = images.shape[0], plane = images.shape[2] * images.shape[3]
         var rows = [Float](repeating: 0, count: b * plane * 3)
         images.withUnsafeBufferPointer { src in

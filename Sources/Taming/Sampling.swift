@@ -21,8 +21,8 @@ public struct TokenSampler: Equatable, Sendable {
 
     public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, greedy: Bool = false,
                 tokenLimit: Int? = nil) {
-        precondition(temperature > 0, "temperature \(temperature) must be positive") // invariant
-        precondition(tokenLimit.map { $0 > 0 } ?? true, "token limit \(tokenLimit!) leaves nothing to draw") // invariant
+        precondition(temperature > 0, "temperature \(temperature) must be positive") // invariant: a programming error, not user input
+        precondition(tokenLimit.map { $0 > 0 } ?? true, "token limit \(tokenLimit!) leaves nothing to draw") // invariant: a programming error, not user input
         self.temperature = temperature; self.topK = topK; self.topP = topP; self.greedy = greedy
         self.tokenLimit = tokenLimit
     }
@@ -66,8 +66,8 @@ extension GPT {
     /// each step with the number of tokens drawn so far.
     public func generate(prefix: [[Int]], count: Int, sampler: TokenSampler, useCache: Bool = true,
                          rng: inout RandomGenerator, onToken: ((Int) -> Void)? = nil) -> [[Int]] {
-        precondition(!prefix.isEmpty && !prefix[0].isEmpty, "generate needs a non-empty prefix") // invariant
-        precondition(prefix[0].count + count - 1 <= config.blockSize,  // invariant
+        precondition(!prefix.isEmpty && !prefix[0].isEmpty, "generate needs a non-empty prefix") // invariant: a programming error, not user input
+        precondition(prefix[0].count + count - 1 <= config.blockSize,  // invariant: a programming error, not user input
                      "\(prefix[0].count) + \(count) tokens exceed the block size \(config.blockSize)")
         let wasTraining = isTraining
         eval()

@@ -18,7 +18,7 @@ public struct SymmetricEigen {
 
     /// Decomposes the symmetric matrix `matrix`, row-major [n, n] (only its symmetric part is used).
     public init(_ matrix: [Double], dimension n: Int) {
-        precondition(n >= 0 && matrix.count == n * n, "SymmetricEigen: \(matrix.count) values for \(n)×\(n)") // invariant
+        precondition(n >= 0 && matrix.count == n * n, "SymmetricEigen: \(matrix.count) values for \(n)×\(n)") // invariant: a programming error, not user input
         var a = matrix
         // Symmetrise, so that rounding in the caller cannot leave A[p][q] ≠ A[q][p].
         for p in 0..<n {

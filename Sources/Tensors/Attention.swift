@@ -11,7 +11,7 @@ public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, causal: B
     let t = q.shape[q.rank - 2], d = q.shape[q.rank - 1]
     let s = k.shape[k.rank - 2], dv = v.shape[v.rank - 1]
     let lead = Array(q.shape.dropLast(2))
-    precondition(Array(k.shape.dropLast(2)) == lead && Array(v.shape.dropLast(2)) == lead  // invariant
+    precondition(Array(k.shape.dropLast(2)) == lead && Array(v.shape.dropLast(2)) == lead  // invariant: a programming error, not user input
                  && k.shape.last == d && v.shape[v.rank - 2] == s,
                  "attention: q \(q.shape), k \(k.shape), v \(v.shape)")
     let n = lead.product

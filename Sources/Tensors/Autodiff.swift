@@ -55,8 +55,8 @@ extension Tensor {
     /// Backpropagates from this scalar, adding d(self)/d(leaf) into `grad` of every leaf that has
     /// `requiresGrad`. Call `zeroGrad` (or set `grad = nil`) between steps; gradients accumulate.
     public func backward() {
-        precondition(count == 1, "backward() needs a scalar, got shape \(shape)") // invariant
-        precondition(requiresGrad, "backward() on a tensor that does not require grad") // invariant
+        precondition(count == 1, "backward() needs a scalar, got shape \(shape)") // invariant: a programming error, not user input
+        precondition(requiresGrad, "backward() on a tensor that does not require grad") // invariant: a programming error, not user input
         let leaves = withNoGrad { propagate(seed: Tensor(shape: shape, repeating: 1), targets: nil) }
         for (leaf, g) in leaves {
             if let existing = leaf.grad { existing.addInPlace(g) } else { leaf.grad = g.owned(for: leaf) }
@@ -67,7 +67,7 @@ extension Tensor {
     /// part of the graph between them and this tensor is visited. A tensor this one does not depend
     /// on gets a zero gradient.
     public func gradients(with tensors: [Tensor]) -> [Tensor] {
-        precondition(count == 1, "gradients(with:) needs a scalar, got shape \(shape)") // invariant
+        precondition(count == 1, "gradients(with:) needs a scalar, got shape \(shape)") // invariant: a programming error, not user input
         guard requiresGrad else { return tensors.map { Tensor.zeros($0.shape) } }
         let found = withNoGrad { propagate(seed: Tensor(shape: shape, repeating: 1), targets: tensors) }
         var byID: [ObjectIdentifier: Tensor] = [:]
@@ -128,7 +128,7 @@ extension Tensor {
             let inputGrads = node.backward(g, needs)
             for (i, input) in node.inputs.enumerated() where needs[i] {
                 guard let ig = inputGrads[i] else { continue }
-                precondition(ig.count == input.count,  // invariant
+                precondition(ig.count == input.count,  // invariant: a programming error, not user input
                              "\(node.name) backward gave \(ig.shape) for input \(input.shape)")
                 let iid = ObjectIdentifier(input)
                 if let existing = grads[iid] {
@@ -153,7 +153,7 @@ extension Tensor {
 
     /// Adds `other` into this tensor's storage (same element count), in place.
     public func addInPlace(_ other: Tensor) {
-        precondition(other.count == count, "addInPlace \(other.shape) into \(shape)") // invariant
+        precondition(other.count == count, "addInPlace \(other.shape) into \(shape)") // invariant: a programming error, not user input
         let a = storage.pointer, b = other.storage.pointer
         Parallel.forRanges(count) { r in for i in r { a[i] += b[i] } }
     }

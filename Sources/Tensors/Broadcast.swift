@@ -14,7 +14,7 @@ struct BroadcastPlan {
         let pb = [Int](repeating: 1, count: rank - b.count) + b
         var out = [Int]()
         for (x, y) in zip(pa, pb) {
-            precondition(x == y || x == 1 || y == 1, "shapes \(a) and \(b) do not broadcast") // invariant
+            precondition(x == y || x == 1 || y == 1, "shapes \(a) and \(b) do not broadcast") // invariant: a programming error, not user input
             out.append(x == 1 ? y : x)
         }
         outShape = out

@@ -123,12 +123,12 @@ func gatherChannels(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Flo
 /// what the reference's stride-2 Downsample uses.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1,
                    padding: Padding = .zero) -> Tensor {
-    precondition(x.rank == 4 && weight.rank == 4 && x.shape[1] == weight.shape[1],  // invariant
+    precondition(x.rank == 4 && weight.rank == 4 && x.shape[1] == weight.shape[1],  // invariant: a programming error, not user input
                  "conv2d: input \(x.shape), weight \(weight.shape)")
     let g = ConvGeometry(batch: x.shape[0], cin: x.shape[1], h: x.shape[2], w: x.shape[3],
                          cout: weight.shape[0], kh: weight.shape[2], kw: weight.shape[3],
                          stride: stride, pad: padding)
-    precondition(g.hout > 0 && g.wout > 0, "conv2d: kernel larger than padded input \(x.shape)") // invariant
+    precondition(g.hout > 0 && g.wout > 0, "conv2d: kernel larger than padded input \(x.shape)") // invariant: a programming error, not user input
     let out = conv2dForward(g, x, weight, bias)
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return Tensor.record(out, "conv2d", inputs) { grad, needs in

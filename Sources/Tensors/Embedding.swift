@@ -10,7 +10,7 @@ public func embedding(_ indices: [Int], weight: Tensor) -> Tensor {
         let o = buf.baseAddress!
         Parallel.forRanges(indices.count, grain: Swift.max(1, 8192 / d)) { r in
             for i in r {
-                precondition(indices[i] >= 0 && indices[i] < v, "embedding index \(indices[i]) outside 0..<\(v)") // invariant
+                precondition(indices[i] >= 0 && indices[i] < v, "embedding index \(indices[i]) outside 0..<\(v)") // invariant: a programming error, not user input
                 (o + i * d).update(from: src + indices[i] * d, count: d)
             }
         }

@@ -8,13 +8,13 @@ import Foundation
 public func crossEntropy(logits: Tensor, targets: [Int], ignoreIndex: Int? = nil) -> Tensor {
     let k = logits.shape.last!
     let n = logits.count / k
-    precondition(targets.count == n, "crossEntropy: \(targets.count) targets for \(n) rows") // invariant
+    precondition(targets.count == n, "crossEntropy: \(targets.count) targets for \(n) rows") // invariant: a programming error, not user input
     let logp = softmaxKernel(logits.reshaped([n, k]).detached(), axis: 1, log: true)
     let lp = logp.storage.pointer
     var total: Double = 0
     var used = 0
     for (i, t) in targets.enumerated() where t != ignoreIndex {
-        precondition(t >= 0 && t < k, "crossEntropy: target \(t) outside 0..<\(k)") // invariant
+        precondition(t >= 0 && t < k, "crossEntropy: target \(t) outside 0..<\(k)") // invariant: a programming error, not user input
         total -= Double(lp[i * k + t]); used += 1
     }
     let out = Tensor(used > 0 ? Float(total / Double(used)) : 0)
@@ -40,7 +40,7 @@ public func crossEntropy(logits: Tensor, targets: [Int], ignoreIndex: Int? = nil
 /// Mean binary cross-entropy between sigmoid(logits) and `targets` (same shape, values in [0, 1]):
 /// max(x, 0) − x·t + log(1 + e^(−|x|)), the numerically stable form of PyTorch's loss.
 public func binaryCrossEntropyWithLogits(_ logits: Tensor, targets: Tensor) -> Tensor {
-    precondition(logits.shape == targets.shape, "BCE: \(logits.shape) vs \(targets.shape)") // invariant
+    precondition(logits.shape == targets.shape, "BCE: \(logits.shape) vs \(targets.shape)") // invariant: a programming error, not user input
     let x = logits.storage.pointer, t = targets.storage.pointer
     let n = logits.count
     let terms = Tensor.make(logits.shape) { d in

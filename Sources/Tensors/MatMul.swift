@@ -4,16 +4,16 @@
 /// Batched product of the last two dimensions (no graph). Leading dimensions must match, or `b`
 /// may be a single matrix shared by every batch entry.
 func matmulKernel(_ a: Tensor, _ b: Tensor, transA: Bool = false, transB: Bool = false) -> Tensor {
-    precondition(a.rank >= 2 && b.rank >= 2, "matmul needs matrices, got \(a.shape) and \(b.shape)") // invariant
+    precondition(a.rank >= 2 && b.rank >= 2, "matmul needs matrices, got \(a.shape) and \(b.shape)") // invariant: a programming error, not user input
     let ar = a.shape[a.rank - 2], ac = a.shape[a.rank - 1]
     let br = b.shape[b.rank - 2], bc = b.shape[b.rank - 1]
     let m = transA ? ac : ar, k = transA ? ar : ac
     let kb = transB ? bc : br, n = transB ? br : bc
-    precondition(k == kb, "matmul inner dimensions differ: \(a.shape) · \(b.shape)") // invariant
+    precondition(k == kb, "matmul inner dimensions differ: \(a.shape) · \(b.shape)") // invariant: a programming error, not user input
     let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
     let batch = batchA.product
     let shared = b.rank == 2
-    precondition(shared || batchA == batchB, "matmul batch shapes differ: \(a.shape) · \(b.shape)") // invariant
+    precondition(shared || batchA == batchB, "matmul batch shapes differ: \(a.shape) · \(b.shape)") // invariant: a programming error, not user input
     let pa = a.storage.pointer, pb = b.storage.pointer
     // A shared right matrix with no transpose of A folds the batch into M: one large GEMM.
     if shared && !transA {
@@ -59,7 +59,7 @@ extension Tensor {
 /// y = x·Wᵀ + b over the last dimension of x: [..., in] → [..., out], W is [out, in].
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
     let inF = weight.shape[1], outF = weight.shape[0]
-    precondition(x.shape.last == inF, "linear: input \(x.shape) for weight \(weight.shape)") // invariant
+    precondition(x.shape.last == inF, "linear: input \(x.shape) for weight \(weight.shape)") // invariant: a programming error, not user input
     let rows = x.count / inF
     let px = x.storage.pointer, pw = weight.storage.pointer
     let out = Tensor.make(Array(x.shape.dropLast()) + [outF]) { d in

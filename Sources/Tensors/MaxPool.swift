@@ -4,7 +4,7 @@
 /// H' = (H − k) / stride + 1. The gradient flows to the first maximal element of each window (in
 /// row-major order, as PyTorch); overlapping windows add their gradients.
 public func maxPool2d(_ x: Tensor, kernel k: Int, stride s: Int) -> Tensor {
-    precondition(x.rank == 4 && k > 0 && s > 0 && x.shape[2] >= k && x.shape[3] >= k,  // invariant
+    precondition(x.rank == 4 && k > 0 && s > 0 && x.shape[2] >= k && x.shape[3] >= k,  // invariant: a programming error, not user input
                  "maxPool2d(kernel: \(k), stride: \(s)) on \(x.shape)")
     let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (ho, wo) = ((h - k) / s + 1, (w - k) / s + 1)

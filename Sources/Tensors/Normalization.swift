@@ -156,7 +156,7 @@ private func normalizeRuns(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Flo
 /// Group normalisation: x [B, C, *] with C split into `groups`; statistics per (sample, group).
 public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
     let b = x.shape[0], c = x.shape[1]
-    precondition(c % groups == 0, "groupNorm: \(c) channels in \(groups) groups") // invariant
+    precondition(c % groups == 0, "groupNorm: \(c) channels in \(groups) groups") // invariant: a programming error, not user input
     let spatial = x.count / max(b * c, 1)
     return normalizeRuns(x, weight: weight, bias: bias, eps: eps, rows: b * groups, channelsPerRun: c / groups,
                          channels: c, spatial: spatial, name: "group_norm")

@@ -3,7 +3,7 @@
 
 /// Average pooling over non-overlapping k×k windows: [B, C, H, W] → [B, C, H/k, W/k].
 public func avgPool2d(_ x: Tensor, kernel k: Int) -> Tensor {
-    precondition(x.rank == 4 && x.shape[2] % k == 0 && x.shape[3] % k == 0,  // invariant
+    precondition(x.rank == 4 && x.shape[2] % k == 0 && x.shape[3] % k == 0,  // invariant: a programming error, not user input
                  "avgPool2d(kernel: \(k)) on \(x.shape)")
     let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
     let (ho, wo) = (h / k, w / k)
@@ -37,7 +37,7 @@ public func avgPool2d(_ x: Tensor, kernel k: Int) -> Tensor {
 
 /// Nearest-neighbour upsampling by an integer factor: [B, C, H, W] → [B, C, sH, sW].
 public func upsampleNearest(_ x: Tensor, scale s: Int = 2) -> Tensor {
-    precondition(x.rank == 4 && s >= 1, "upsampleNearest on \(x.shape)") // invariant
+    precondition(x.rank == 4 && s >= 1, "upsampleNearest on \(x.shape)") // invariant: a programming error, not user input
     let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
     let (ho, wo) = (h * s, w * s)
     let src = x.storage.pointer

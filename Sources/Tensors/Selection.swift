@@ -7,7 +7,7 @@ import Foundation
 /// one BLAS GEMM (the reference's distance for the codebook lookup).
 public func pairwiseSquaredDistances(_ x: Tensor, _ e: Tensor) -> Tensor {
     let n = x.shape[0], d = x.shape[1], k = e.shape[0]
-    precondition(e.shape[1] == d, "distances: \(x.shape) vs \(e.shape)") // invariant
+    precondition(e.shape[1] == d, "distances: \(x.shape) vs \(e.shape)") // invariant: a programming error, not user input
     let px = x.storage.pointer, pe = e.storage.pointer
     var en = [Float](repeating: 0, count: k)
     for j in 0..<k { var s: Float = 0; for c in 0..<d { s += pe[j * d + c] * pe[j * d + c] }; en[j] = s }
@@ -57,7 +57,7 @@ public func oneHot(_ indices: [Int], classes: Int) -> Tensor {
     let t = Tensor.zeros([indices.count, classes])
     t.withUnsafeMutableBufferPointer { b in
         for (i, c) in indices.enumerated() {
-            precondition(c >= 0 && c < classes, "oneHot: \(c) outside 0..<\(classes)") // invariant
+            precondition(c >= 0 && c < classes, "oneHot: \(c) outside 0..<\(classes)") // invariant: a programming error, not user input
             b[i * classes + c] = 1
         }
     }

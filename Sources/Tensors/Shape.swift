@@ -6,10 +6,10 @@ extension Tensor {
         var target = newShape
         if let i = target.firstIndex(of: -1) {
             let known = target.enumerated().filter { $0.offset != i }.map(\.element).product
-            precondition(known > 0 && count % known == 0, "cannot reshape \(shape) to \(newShape)") // invariant
+            precondition(known > 0 && count % known == 0, "cannot reshape \(shape) to \(newShape)") // invariant: a programming error, not user input
             target[i] = count / known
         }
-        precondition(target.product == count, "cannot reshape \(shape) to \(newShape)") // invariant
+        precondition(target.product == count, "cannot reshape \(shape) to \(newShape)") // invariant: a programming error, not user input
         let input = self
         let out = Tensor(shape: target, storage: storage)
         return Tensor.record(out, "reshape", [self]) { g, _ in [g.detached().reshaped(input.shape)] }
@@ -22,7 +22,7 @@ extension Tensor {
 
     /// Reorders dimensions: output dimension i is input dimension `order[i]`.
     public func permuted(_ order: [Int]) -> Tensor {
-        precondition(order.sorted() == Array(0..<rank), "bad permutation \(order) for rank \(rank)") // invariant
+        precondition(order.sorted() == Array(0..<rank), "bad permutation \(order) for rank \(rank)") // invariant: a programming error, not user input
         if order == Array(0..<rank) { return reshaped(shape) }
         let out = permuteKernel(self, order)
         var inverse = [Int](repeating: 0, count: rank)
@@ -41,14 +41,14 @@ extension Tensor {
     @inline(__always)
     public func normalizedAxis(_ axis: Int) -> Int {
         let a = axis < 0 ? axis + rank : axis
-        precondition(a >= 0 && a < rank, "axis \(axis) out of range for rank \(rank)") // invariant
+        precondition(a >= 0 && a < rank, "axis \(axis) out of range for rank \(rank)") // invariant: a programming error, not user input
         return a
     }
 
     /// The sub-tensor `range` along `axis` (a crop or slice), copied.
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let ax = normalizedAxis(axis)
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[ax],  // invariant
+        precondition(range.lowerBound >= 0 && range.upperBound <= shape[ax],  // invariant: a programming error, not user input
                      "slice \(range) out of 0..<\(shape[ax])")
         let outer = shape[..<ax].product, inner = shape[(ax + 1)...].product
         let n = shape[ax], m = range.count
@@ -80,7 +80,7 @@ extension Tensor {
     /// Zero-pads the last two dimensions by (left, right, top, bottom), as torch's F.pad does; the
     /// reference's Downsample pads (0, 1, 0, 1) before a stride-2 convolution.
     public func padded(left: Int, right: Int, top: Int, bottom: Int, value: Float = 0) -> Tensor {
-        precondition(rank >= 2 && min(left, right, top, bottom) >= 0, "bad padding for \(shape)") // invariant
+        precondition(rank >= 2 && min(left, right, top, bottom) >= 0, "bad padding for \(shape)") // invariant: a programming error, not user input
         let h = shape[rank - 2], w = shape[rank - 1]
         let oh = h + top + bottom, ow = w + left + right
         let planes = count / Swift.max(h * w, 1)
@@ -110,11 +110,11 @@ extension Tensor {
 
 /// Joins tensors along `axis`; all other dimensions must agree.
 public func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
-    precondition(!tensors.isEmpty, "concat of nothing") // invariant
+    precondition(!tensors.isEmpty, "concat of nothing") // invariant: a programming error, not user input
     let first = tensors[0]
     let ax = first.normalizedAxis(axis)
     for t in tensors {
-        precondition(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == ax || t.shape[$0] == first.shape[$0] },  // invariant
+        precondition(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == ax || t.shape[$0] == first.shape[$0] },  // invariant: a programming error, not user input
                      "concat of \(tensors.map(\.shape)) along \(axis)")
     }
     let outer = first.shape[..<ax].product, inner = first.shape[(ax + 1)...].product

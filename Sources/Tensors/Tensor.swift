@@ -19,8 +19,8 @@ public final class Tensor {
 
     /// A tensor of the given shape over existing storage (which must hold `shape.product` floats).
     public init(shape: [Int], storage: Storage, requiresGrad: Bool = false) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)") // invariant
-        precondition(storage.count == shape.reduce(1, *),  // invariant
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)") // invariant: a programming error, not user input
+        precondition(storage.count == shape.reduce(1, *),  // invariant: a programming error, not user input
                      "storage of \(storage.count) floats for shape \(shape)")
         self.shape = shape
         self.storage = storage
@@ -36,7 +36,7 @@ public final class Tensor {
     /// A tensor whose values come from `data`, in row-major order.
     public convenience init(shape: [Int], _ data: [Float], requiresGrad: Bool = false) {
         let s = Storage(uninitializedCount: shape.reduce(1, *))
-        precondition(data.count == s.count, "\(data.count) values for shape \(shape)") // invariant
+        precondition(data.count == s.count, "\(data.count) values for shape \(shape)") // invariant: a programming error, not user input
         data.withUnsafeBufferPointer { s.pointer.update(from: $0.baseAddress!, count: s.count) }
         self.init(shape: shape, storage: s, requiresGrad: requiresGrad)
     }
@@ -86,7 +86,7 @@ public final class Tensor {
 
     /// The single value of a one-element tensor.
     public var item: Float {
-        precondition(count == 1, "item needs one element, shape is \(shape)") // invariant
+        precondition(count == 1, "item needs one element, shape is \(shape)") // invariant: a programming error, not user input
         return storage.pointer[0]
     }
 
@@ -109,7 +109,7 @@ public final class Tensor {
 
     /// Overwrites this tensor's values with `other`'s (same element count).
     public func copy(from other: Tensor) {
-        precondition(other.count == count, "copy of \(other.shape) into \(shape)") // invariant
+        precondition(other.count == count, "copy of \(other.shape) into \(shape)") // invariant: a programming error, not user input
         storage.pointer.update(from: other.storage.pointer, count: count)
     }
 
@@ -120,10 +120,10 @@ public final class Tensor {
     }
 
     private func flatIndex(_ index: [Int]) -> Int {
-        precondition(index.count == rank, "index \(index) for shape \(shape)") // invariant
+        precondition(index.count == rank, "index \(index) for shape \(shape)") // invariant: a programming error, not user input
         var flat = 0
         for (i, n) in zip(index, shape) {
-            precondition(i >= 0 && i < n, "index \(index) out of range for \(shape)") // invariant
+            precondition(i >= 0 && i < n, "index \(index) out of range for \(shape)") // invariant: a programming error, not user input
             flat = flat * n + i
         }
         return flat

@@ -27,7 +27,7 @@ public struct HeatMap: Chart {
 
     public init(title: String, subtitle: String? = nil, xLabel: String, yLabel: String, values: [[Double]],
                 colorMap: ColorMap = .viridisLike, range: ClosedRange<Double>? = nil) {
-        precondition(Set(values.map(\.count)).count <= 1, "heat map rows of different lengths") // invariant
+        precondition(Set(values.map(\.count)).count <= 1, "heat map rows of different lengths") // invariant: a programming error, not user input
         self.title = title
         self.subtitle = subtitle
         self.xLabel = xLabel
@@ -40,7 +40,7 @@ public struct HeatMap: Chart {
     /// A heat map of a [R, C] tensor.
     public init(title: String, subtitle: String? = nil, xLabel: String, yLabel: String, matrix: Tensor,
                 colorMap: ColorMap = .viridisLike, range: ClosedRange<Double>? = nil) {
-        precondition(matrix.rank == 2, "a heat map needs a [R, C] matrix, not \(matrix.shape)") // invariant
+        precondition(matrix.rank == 2, "a heat map needs a [R, C] matrix, not \(matrix.shape)") // invariant: a programming error, not user input
         let (rows, cols) = (matrix.shape[0], matrix.shape[1])
         let data = matrix.scalars.map(Double.init)
         self.init(title: title, subtitle: subtitle, xLabel: xLabel, yLabel: yLabel,

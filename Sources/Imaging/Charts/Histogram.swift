@@ -32,7 +32,7 @@ public struct Histogram: Chart {
     /// largest finite value); values outside the range and non-finite values are not counted.
     public init(title: String, subtitle: String? = nil, xLabel: String, yLabel: String = "count",
                 values: [Double], bins: Int = 30, range: ClosedRange<Double>? = nil) {
-        precondition(bins >= 1, "a histogram needs at least one bin") // invariant
+        precondition(bins >= 1, "a histogram needs at least one bin") // invariant: a programming error, not user input
         let finite = values.filter(\.isFinite)
         var low = range?.lowerBound ?? finite.min() ?? 0
         var high = range?.upperBound ?? finite.max() ?? 1

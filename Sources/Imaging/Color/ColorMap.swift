@@ -7,7 +7,7 @@ public struct ColorMap: Sendable {
     public var stops: [RGBColor]
 
     public init(stops: [RGBColor]) {
-        precondition(stops.count >= 2, "a colour map needs two stops") // invariant
+        precondition(stops.count >= 2, "a colour map needs two stops") // invariant: a programming error, not user input
         self.stops = stops
     }
 
@@ -37,7 +37,7 @@ public struct ColorMap: Sendable {
     /// A matrix as a picture: [H, W] values → [3, H, W] in [-1, 1]. `range` maps to the ends of
     /// the scale; by default the smallest and largest finite values.
     public func image(_ values: Tensor, range: ClosedRange<Float>? = nil) -> Tensor {
-        precondition(values.rank == 2, "a heat map needs [H, W] values, not \(values.shape)") // invariant
+        precondition(values.rank == 2, "a heat map needs [H, W] values, not \(values.shape)") // invariant: a programming error, not user input
         return values.withUnsafeBufferPointer { data in
             let finite = data.filter { $0.isFinite }
             let low = range?.lowerBound ?? finite.min() ?? 0

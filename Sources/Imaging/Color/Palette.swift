@@ -55,7 +55,7 @@ public struct Palette: Sendable {
 
 /// A label map as a picture: [3, H, W] in [-1, 1], label i painted `palette.color(i)`.
 public func colorize(labels: [UInt8], width: Int, height: Int, palette: Palette = .categorical) -> Tensor {
-    precondition(labels.count == width * height, "\(labels.count) labels for \(width)×\(height)") // invariant
+    precondition(labels.count == width * height, "\(labels.count) labels for \(width)×\(height)") // invariant: a programming error, not user input
     let table = (0..<256).map { palette.color($0) }
     return labels.withUnsafeBufferPointer { labels in
         paint(count: labels.count, height: height, width: width) { table[Int(labels[$0])] }
@@ -70,7 +70,7 @@ public func colorize(_ map: LabelMap, palette: Palette = .categorical) -> Tensor
 /// A map of code indices (a VQ model's tokens) as a picture: [3, H, W] in [-1, 1], each code in
 /// its hashed `Palette.codeColor`, so equal codes look equal across figures.
 public func colorize(codes: [Int], width: Int, height: Int) -> Tensor {
-    precondition(codes.count == width * height, "\(codes.count) codes for \(width)×\(height)") // invariant
+    precondition(codes.count == width * height, "\(codes.count) codes for \(width)×\(height)") // invariant: a programming error, not user input
     var table: [Int: RGBColor] = [:]
     for code in Set(codes) { table[code] = Palette.codeColor(code) }
     return paint(count: codes.count, height: height, width: width) { table[codes[$0]]! } // invariant: every code is in the table
@@ -78,7 +78,7 @@ public func colorize(codes: [Int], width: Int, height: Int) -> Tensor {
 
 /// A [3, H, W] tensor in [-1, 1] whose pixel i (row-major) has the colour `colorOf(i)`.
 func paint(count: Int, height: Int, width: Int, _ colorOf: (Int) -> RGBColor) -> Tensor {
-    precondition(count == height * width, "\(count) colours for \(height)×\(width)") // invariant
+    precondition(count == height * width, "\(count) colours for \(height)×\(width)") // invariant: a programming error, not user input
     return Tensor.make([3, height, width]) { out in
         for i in 0..<count {
             let color = colorOf(i)

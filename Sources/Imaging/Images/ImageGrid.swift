@@ -15,7 +15,7 @@ public struct ImageGrid: Sendable {
     public var background: RGBColor
 
     public init(columns: Int, padding: Int = 2, background: RGBColor = .white) {
-        precondition(columns >= 1 && padding >= 0, "grid of \(columns) columns, padding \(padding)") // invariant
+        precondition(columns >= 1 && padding >= 0, "grid of \(columns) columns, padding \(padding)") // invariant: a programming error, not user input
         self.columns = columns
         self.padding = padding
         self.background = background
@@ -24,7 +24,7 @@ public struct ImageGrid: Sendable {
     /// The grid of `images`, left to right, top to bottom: [3, H', W'].
     public func compose(_ images: [Tensor]) -> Tensor {
         for image in images {
-            precondition(image.rank == 3 && (image.shape[0] == 1 || image.shape[0] == 3),  // invariant
+            precondition(image.rank == 3 && (image.shape[0] == 1 || image.shape[0] == 3),  // invariant: a programming error, not user input
                          "grid images must be [3, H, W] or [1, H, W], not \(image.shape)")
         }
         let cellH = images.map { $0.shape[1] }.max() ?? 0
@@ -45,7 +45,7 @@ public struct ImageGrid: Sendable {
 
     /// The grid of a batch [B, C, H, W], one cell per item.
     public func compose(batch: Tensor) -> Tensor {
-        precondition(batch.rank == 4, "a batch must be [B, C, H, W], not \(batch.shape)") // invariant
+        precondition(batch.rank == 4, "a batch must be [B, C, H, W], not \(batch.shape)") // invariant: a programming error, not user input
         return compose((0..<batch.shape[0]).map { batch.slice(axis: 0, $0..<($0 + 1)).reshaped(Array(batch.shape.dropFirst())) })
     }
 }
@@ -54,7 +54,7 @@ public struct ImageGrid: Sendable {
 /// such as input | VQ-VAE | VQGAN.
 public func sideBySide(_ images: [Tensor], padding: Int = 2, background: RGBColor = .white) -> Tensor {
     for image in images {
-        precondition(image.rank == 3 && (image.shape[0] == 1 || image.shape[0] == 3),  // invariant
+        precondition(image.rank == 3 && (image.shape[0] == 1 || image.shape[0] == 3),  // invariant: a programming error, not user input
                      "images must be [3, H, W] or [1, H, W], not \(image.shape)")
     }
     let height = (images.map { $0.shape[1] }.max() ?? 0) + 2 * padding
@@ -71,7 +71,7 @@ public func sideBySide(_ images: [Tensor], padding: Int = 2, background: RGBColo
 /// Nearest-neighbour enlargement by a whole factor, so that small images and code maps show
 /// their pixels as crisp squares: [C, H, W] → [C, sH, sW] (or [B, C, H, W] → [B, C, sH, sW]).
 public func upscaled(_ image: Tensor, by factor: Int) -> Tensor {
-    precondition(factor >= 1 && (image.rank == 3 || image.rank == 4),  // invariant
+    precondition(factor >= 1 && (image.rank == 3 || image.rank == 4),  // invariant: a programming error, not user input
                  "upscaled(by: \(factor)) of \(image.shape)")
     let batch = image.rank == 4 ? image.detached() : image.detached().reshaped([1] + image.shape)
     let big = withNoGrad { upsampleNearest(batch, scale: factor) }
@@ -96,7 +96,7 @@ final class Canvas {
     /// Copies `image` ([3, h, w] or [1, h, w]) with its top-left corner at (top, left).
     func place(_ image: Tensor, top: Int, left: Int) {
         let (channels, h, w) = (image.shape[0], image.shape[1], image.shape[2])
-        precondition(top >= 0 && left >= 0 && top + h <= height && left + w <= width,  // invariant
+        precondition(top >= 0 && left >= 0 && top + h <= height && left + w <= width,  // invariant: a programming error, not user input
                      "image \(image.shape) at (\(top), \(left)) outside \(height)×\(width)")
         image.withUnsafeBufferPointer { src in
             tensor.withUnsafeMutableBufferPointer { dst in

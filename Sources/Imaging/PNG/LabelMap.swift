@@ -7,7 +7,7 @@ public struct LabelMap: Equatable, Sendable {
     public var labels: [UInt8]
 
     public init(width: Int, height: Int, labels: [UInt8]) {
-        precondition(width >= 0 && height >= 0 && labels.count == width * height,  // invariant
+        precondition(width >= 0 && height >= 0 && labels.count == width * height,  // invariant: a programming error, not user input
                      "\(labels.count) labels for a \(width)×\(height) map")
         self.width = width
         self.height = height

@@ -121,6 +121,7 @@ enum Benchmarks {
             }
         })
         list += GPTBenchmarks.all
+        list += VQBenchmarks.all
         return list
     }
 

@@ -93,6 +93,13 @@ public struct ImageFolderDataset: Dataset {
     public init(folder: String, width: Int, height: Int, augmentation: Augmentation = Augmentation(),
                 classesFromSubfolders: Bool = false,
                 warn: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws {
+        try self.init(folder: folder, width: width, height: height, augmentation: augmentation,
+                      classesFromSubfolders: classesFromSubfolders, shrink: true, warn: warn)
+    }
+
+    /// Loads the folder; with `shrink` false every picture keeps its own resolution (`PhotoCrops`).
+    init(folder: String, width: Int, height: Int, augmentation: Augmentation, classesFromSubfolders: Bool,
+         shrink: Bool, warn: (String) -> Void) throws {
         guard width > 0, height > 0 else {
             throw DatasetError.invalidArgument("the training size must be positive, not \(width)×\(height)")
         }
@@ -134,7 +141,7 @@ public struct ImageFolderDataset: Dataset {
                 let map: String? = withMaps ? mapPath(path) : nil
                 results[i] = Result {
                     try Self.load(path, mapPath: map, sceneClass: sceneClass, width: width, height: height,
-                                  minCropScale: minScale)
+                                  minCropScale: shrink ? minScale : nil)
                 }.mapError { $0 as? LoadFailure ?? LoadFailure(path: path, reason: "\($0)") }
             }
         }
@@ -235,9 +242,10 @@ public struct ImageFolderDataset: Dataset {
         return files.sorted()
     }
 
-    /// Reads one picture (and its map), shrinking both so the smallest crop keeps the training size.
+    /// Reads one picture (and its map), shrinking both so the smallest crop keeps the training size
+    /// (or not at all when `minCropScale` is nil).
     static func load(_ path: String, mapPath: String?, sceneClass: Int?, width: Int, height: Int,
-                     minCropScale: Float) throws -> Picture {
+                     minCropScale: Float?) throws -> Picture {
         let image: Tensor
         do { image = try PNGImage.read(path: path) } catch {
             throw LoadFailure(path: path, reason: "\(error)")
@@ -260,8 +268,10 @@ public struct ImageFolderDataset: Dataset {
         }
         // Shrink so the largest crop is about 1/minCropScale times the training size.
         let largest = largestCrop(pictureWidth: w, pictureHeight: h, width: width, height: height)
-        let factor = Swift.max(Double(width) / Double(minCropScale) / Double(largest.width),
-                               Double(height) / Double(minCropScale) / Double(largest.height))
+        let factor = minCropScale.map {
+            Swift.max(Double(width) / Double($0) / Double(largest.width),
+                      Double(height) / Double($0) / Double(largest.height))
+        } ?? 1
         var (pw, ph) = (w, h)
         if factor < 1 {
             pw = Swift.max(1, Int((Double(w) * factor).rounded(.up)))

@@ -47,6 +47,7 @@ let tools: [Target] = [
 
 let chapterDependencies: [Target.Dependency] = [
     "Tensors", "NN", "Imaging", "Diagrams", "Datasets", "Taming", "Workbook",
+    argumentParser,
 ]
 
 let chapters: [Target] = [

@@ -9,7 +9,11 @@
 //: This chapter builds the authors' autoencoder from `Sources/Taming` — the same blocks and the same
 //: parameter names as their `VQModel` — trains it on procedural landscapes (or your own photos with
 //: `--data DIR`), and writes everything it shows into `Figures/02-vqvae/`. It leaves the trained
-//: model in the cache for chapters 03 and 04. Run it with `swift run -c release 02-vqvae`.
+//: model in the cache for chapters 03 and 04. Run it with `swift run -c release 02-vqvae`; its
+//: options reproduce any recipe: `--recipe reference` trains the authors' settings,
+//: `--resolution`, `--f`, `--ch`, `--z`, `--codes`, `--batch` and `--lr` change one thing at a time,
+//: and `--data DIR --crops native --val-data DIR` trains on patches of your own photos.
+import ArgumentParser
 import Datasets
 import Diagrams
 import Foundation
@@ -19,7 +23,62 @@ import Taming
 import Tensors
 import Workbook
 
-let chapter = Chapter(number: 2, title: "VQ-VAE: a codebook of visual parts", folder: "02-vqvae")
+/// How pictures from `--data` become training examples.
+enum CropMode: String, ExpressibleByArgument, CaseIterable {
+    /// A random crop of each picture, area-averaged down to the training size (the whole scene).
+    case scaled
+    /// Random crops of exactly the training size at the photo's own resolution (patches).
+    case native
+}
+
+extension VQRecipe.Name: ExpressibleByArgument {}
+
+struct Options: ParsableArguments {
+    @OptionGroup var chapter: ChapterOptions
+    @Option(help: "The main model's recipe: workbook (ours) or reference (the authors' settings).")
+    var recipe: VQRecipe.Name = .workbook
+    @Option(help: "Image side in pixels.") var resolution = 32
+    @Option(name: .customLong("f"), help: "Downsampling factor f, a power of two.") var downsampling = 4
+    @Option(help: "Base channel count (default: the recipe's).") var ch: Int?
+    @Option(help: "Encoder output and codebook vector size (default: the recipe's).") var z: Int?
+    @Option(help: "Codebook entries.") var codes = 512
+    @Option(help: "Images per batch.") var batch = 16
+    @Option(help: "Learning rate (default: the recipe's).") var lr: Float?
+    @Option(help: "How --data pictures become examples: scaled (whole scenes) or native (patches at full resolution).")
+    var crops: CropMode = .scaled
+
+    func validate() throws {
+        guard downsampling >= 2, downsampling.nonzeroBitCount == 1 else {
+            throw ValidationError("--f must be a power of two, at least 2 (got \(downsampling))")
+        }
+        guard resolution >= 8, resolution % downsampling == 0, resolution / downsampling >= 2 else {
+            throw ValidationError("--resolution \(resolution) must be at least 8 and leave a latent grid of at least 2×2 at f = \(downsampling)")
+        }
+        if let ch, ch < 1 { throw ValidationError("--ch must be positive (got \(ch))") }
+        if let z, z < 1 { throw ValidationError("--z must be positive (got \(z))") }
+        guard codes >= 2 else { throw ValidationError("--codes must be at least 2 (got \(codes))") }
+        guard batch >= 1 else { throw ValidationError("--batch must be positive (got \(batch))") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number (got \(lr))") }
+        if crops == .native && chapter.data == nil { throw ValidationError("--crops native needs --data DIR") }
+        if crops == .native && chapter.valData == nil {
+            throw ValidationError("--crops native needs --val-data DIR: crops of the training photos would not be held out")
+        }
+    }
+
+    /// A recipe with this command line's changes applied.
+    func recipe(_ name: VQRecipe.Name, downsampling f: Int? = nil) -> VQRecipe {
+        var recipe = VQRecipe.named(name, resolution: resolution, downsampling: f ?? downsampling, codes: codes, batch: batch)
+        if name == self.recipe {
+            if let ch { recipe.autoencoder.channels = ch }
+            if let z { recipe.autoencoder.zChannels = z; recipe.autoencoder.embedDim = z }
+            if let lr { recipe.training.learningRate = lr }
+        }
+        return recipe
+    }
+}
+
+let parsed = Options.parseOrFail()
+let chapter = Chapter(number: 2, title: "VQ-VAE: a codebook of visual parts", folder: "02-vqvae", options: parsed.chapter)
 let options = chapter.options
 let quick = options.quick
 var rng = RandomGenerator(seed: options.seed)
@@ -32,11 +91,16 @@ var rng = RandomGenerator(seed: options.seed)
 //: segmentation map (which chapter 05 will use).
 //:
 //: ![Procedural landscapes, one row per scene class, each beside its segmentation map](Figures/02-vqvae/data.png)
-let side = 32
+let side = parsed.resolution
+let heldOutCount = quick ? 32 : 256
 let (train, heldOut) = chapter.cell("The data", "Landscapes at \(side)×\(side), or your photos with --data.") {
     () throws -> (any Dataset, Tensor) in
     let train: any Dataset, validation: any Dataset
-    if let folder = options.data {
+    if let folder = options.data, parsed.crops == .native, let valFolder = options.valData {
+        // Patches: random crops at full resolution; the held-out set is fixed crops of other photos.
+        train = try PhotoCrops(folder: folder, width: side, height: side, count: 1000 * parsed.batch)
+        validation = try PhotoCrops(folder: valFolder, width: side, height: side, count: heldOutCount, fixedSeed: options.seed)
+    } else if let folder = options.data {
         let photos = try ImageFolderDataset(folder: folder, width: side, height: side)
         if let valFolder = options.valData {
             train = photos
@@ -46,12 +110,20 @@ let (train, heldOut) = chapter.cell("The data", "Landscapes at \(side)×\(side),
         }
     } else {
         train = try ProceduralDataset(seed: options.seed, count: quick ? 256 : 4000, width: side, height: side)
-        validation = try ProceduralDataset(seed: options.seed, count: quick ? 32 : 256, width: side, height: side,
+        validation = try ProceduralDataset(seed: options.seed, count: heldOutCount, width: side, height: side,
                                            split: .validation)
     }
-    let gallery = try LandscapeGallery.figure(generator: LandscapeGenerator(seed: options.seed),
-                                              samplesPerScene: 4, width: 64, height: 64)
-    try PNGImage.write(gallery, to: chapter.figurePath("data.png").path)
+    if options.data == nil {
+        let gallery = LandscapeGallery.figure(generator: LandscapeGenerator(seed: options.seed),
+                                                  samplesPerScene: 4, width: 64, height: 64)
+        try PNGImage.write(gallery, to: chapter.figurePath("data.png").path)
+    } else {
+        var showRNG = RandomGenerator(seed: options.seed)
+        let shown = (0..<min(16, train.count)).map {
+            upscaled(train.example(at: $0, rng: &showRNG).image, by: max(1, 96 / side))
+        }
+        try PNGImage.write(ImageGrid(columns: 8, padding: 3).compose(shown), to: chapter.figurePath("data.png").path)
+    }
     var evalRNG = RandomGenerator(seed: options.seed)
     let heldOut = stack((0..<validation.count).map { validation.example(at: $0, rng: &evalRNG).image })
     chapter.console.line("\(train.count) training and \(validation.count) held-out images")
@@ -72,14 +144,8 @@ let (train, heldOut) = chapter.cell("The data", "Landscapes at \(side)×\(side),
 //: batch, so it cannot drift from the code.
 //:
 //: ![The VQ model: encoder, quantizer and decoder, with output shapes for a batch of 16](Figures/02-vqvae/diagrams/vqmodel.png)
-func autoencoderConfig(downsampling f: Int) -> AutoencoderConfig {
-    let levels = Int(log2(Double(f))) + 1
-    return AutoencoderConfig(
-        channels: 32, channelMultipliers: [1] + Array(repeating: 2, count: levels - 1),
-        resBlocksPerLevel: 1, attentionResolutions: [side / f], zChannels: 32, embedDim: 32,
-        codebookSize: 512, resolution: side)
-}
-let config = autoencoderConfig(downsampling: 4)
+let mainRecipe = parsed.recipe(parsed.recipe)
+let config = mainRecipe.autoencoder
 chapter.cell("The autoencoder", "f = \(config.downsamplingFactor): \(side)×\(side) → "
              + "\(config.latentResolution)×\(config.latentResolution) codes from \(config.codebookSize).") {
     var initRNG = RandomGenerator(seed: options.seed)
@@ -163,24 +229,35 @@ struct TrainingRun {
     var history: [VQStepLosses]
 }
 
-/// Trains (or loads from the cache) a VQ model; its loss history is kept beside the checkpoint.
-func trainVQ(_ name: String, config: AutoencoderConfig, codebook: CodebookOptions, steps: Int,
-             quickSteps: Int) throws -> TrainingRun {
-    let budget = options.budget(steps: steps, quick: quickSteps)
-    let trainingConfig = VQTrainingConfig(codebook: codebook)
-    let loader = try BatchLoader(dataset: train, batchSize: quick ? 8 : trainingConfig.batchSize, seed: options.seed)
+/// The cache name of a model: `base` for the chapter's own settings, with a fingerprint of the
+/// recipe appended when the command line changed it, so different recipes never share a file.
+func cacheName(_ base: String, _ recipe: VQRecipe, default standard: VQRecipe) -> String {
+    guard recipe != standard || parsed.crops != .scaled else { return base }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let bytes = (try? encoder.encode(recipe)) ?? Data()
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
+    for byte in bytes + Data(parsed.crops.rawValue.utf8) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    return base + "-" + String(hash >> 40, radix: 16)
+}
+
+/// Trains (or loads from the cache) a VQ model by `recipe`; its loss history is kept beside the
+/// checkpoint. The learning rate follows the recipe's cosine over the budget's steps or seconds.
+func trainVQ(_ name: String, recipe: VQRecipe, budget: TrainingBudget) throws -> TrainingRun {
+    var trainingConfig = recipe.training
+    if quick { trainingConfig.batchSize = min(trainingConfig.batchSize, 8) }
+    let loader = try BatchLoader(dataset: train, batchSize: trainingConfig.batchSize, seed: options.seed)
     let historyURL = chapter.cache.url(for: name, budget: budget).appendingPathExtension("history.json")
     var history = (try? JSONDecoder().decode([VQStepLosses].self, from: Data(contentsOf: historyURL))) ?? []
     let model = try chapter.cache.loadOrTrain(name, budget: budget, make: { () -> VQModel in
         var initRNG = RandomGenerator(seed: options.seed)
-        return VQModel(config, rng: &initRNG)
+        return VQModel(recipe.autoencoder, rng: &initRNG)
     }) { (model: VQModel, session) in
         let trainer = VQTrainer(model: model, config: trainingConfig, seed: options.seed &+ 1)
         try session.include(trainer.optimizer, as: "ae")
         if session.isResuming { trainer.resume() } else { history = [] }
-        let total: Int? = if case .steps(let n) = budget { n } else { nil }
         try session.run { step in
-            trainer.scheduleLearningRate(step: step, totalSteps: total)
+            trainer.scheduleLearningRate(progress: session.fractionSpent(step: step))
             let batch = loader.batch(epoch: step / loader.batchesPerEpoch, position: step % loader.batchesPerEpoch)
             let losses = trainer.step(batch.images, step: step)
             try guardFinite(losses.reconstruction, step: step)
@@ -192,11 +269,17 @@ func trainVQ(_ name: String, config: AutoencoderConfig, codebook: CodebookOption
     return TrainingRun(model: model, history: history)
 }
 
-let main = chapter.cell("Training", "The f = 4 model with k-means initialisation and dead-code restarts.") {
-    let run = try trainVQ("02-vqvae-f4", config: config, codebook: CodebookOptions(), steps: 400, quickSteps: 12)
+/// The main model's budget: `--steps`, `--seconds`, or 300 steps (6 with `--quick`).
+let mainBudget = options.budget(steps: 300, quick: 12)
+
+let mainName = cacheName("02-vqvae-f\(parsed.downsampling)", mainRecipe,
+                         default: VQRecipe.named(.workbook, resolution: 32, downsampling: parsed.downsampling))
+let main = chapter.cell("Training", "The \(mainRecipe.name) recipe at f = \(config.downsamplingFactor), for \(mainBudget).") {
+    let run = try trainVQ(mainName, recipe: mainRecipe, budget: mainBudget)
     guard !run.history.isEmpty else { return run }
     let chart = LineChart(
-        title: "Training losses (f = 4)", xLabel: "step", yLabel: "loss", yScale: .log,
+        title: "Training losses (f = \(config.downsamplingFactor), \(mainRecipe.name) recipe)", xLabel: "step",
+        yLabel: "loss", yScale: .log,
         series: [.init(name: "reconstruction |x − x̂|", values: run.history.map { Double($0.reconstruction) }),
                  .init(name: "codebook ‖sg[ẑ] − z_q‖²", values: run.history.map { Double($0.codebook) }),
                  .init(name: "commitment ‖ẑ − sg[z_q]‖²", values: run.history.map { Double($0.commitment) }, dashed: true)])
@@ -234,13 +317,16 @@ let evaluation = chapter.cell("Reconstructions", "PSNR, SSIM and codebook use on
     chapter.record("perplexity", e.perplexity)
     chapter.record("bits_per_image", e.bitsPerImage)
     chapter.record("f", config.downsamplingFactor)
-    if let report = chapter.summary.training["02-vqvae-f4"] {
-        chapter.record("steps", report.steps)
+    chapter.record("n_embed", config.codebookSize)
+    chapter.record("recipe", mainRecipe.name.rawValue)
+    chapter.record("multiply_adds_per_image", config.multiplyAddsPerImage)
+    let steps = main.history.count
+    chapter.record("steps", steps)
+    if let report = chapter.summary.training[mainName] {
         chapter.record("seconds", report.seconds)
-        let batch = quick ? 8 : VQTrainingConfig().batchSize
+        let batch = quick ? min(8, mainRecipe.training.batchSize) : mainRecipe.training.batchSize
         if report.seconds > 0 { chapter.record("images_per_second", Double(report.steps * batch) / report.seconds) }
     }
-    chapter.record("n_embed", config.codebookSize)
     return e
 }
 
@@ -266,35 +352,81 @@ chapter.cell("Code maps", "Which code sits where.") {
     try PNGImage.write(ImageGrid(columns: shown, padding: 3).compose(tiles), to: chapter.figurePath("codes.png").path)
 }
 
-//: ## Keeping the codebook alive
+//: ## Two recipes, the same time
 //:
-//: Now the same model trained with the reference's codebook handling — codes initialised uniform
-//: in ±1/K, no restarts — against ours, for the same number of steps. The chart follows the
-//: fraction of the 512 codes that each training batch uses. With the reference's initialisation
-//: a few codes near the origin win every vector within twenty steps and the rest never move. With
-//: k-means the codes start among the data; use dips as the encoder drifts away from its first
-//: outputs, and restarts bring the abandoned codes back.
+//: RECIPE-PROSE
 //:
-//: ![Codebook use per batch during training, with and without k-means initialisation and dead-code restarts](Figures/02-vqvae/usage.svg)
-//: ![How often each code is chosen on the held-out set (f = 4, ours)](Figures/02-vqvae/usage-histogram.svg)
-let reference = chapter.cell("Codebook health", "The reference's codebook handling, for comparison.") {
-    let steps = 200
-    let run = try trainVQ("02-vqvae-f4-reference-codebook", config: config, codebook: .reference, steps: steps, quickSteps: 6)
+//: ![Originals (top), our recipe (middle) and the reference recipe (bottom) after the same budget](Figures/02-vqvae/recipes.png)
+//: ![Codebook use per batch during training, both recipes, against the fraction of the budget spent](Figures/02-vqvae/usage.svg)
+//: ![Training reconstruction loss of both recipes against the fraction of the budget spent](Figures/02-vqvae/recipes-loss.svg)
+//: ![How often each code is chosen on the held-out set (the main model)](Figures/02-vqvae/usage-histogram.svg)
+let otherName: VQRecipe.Name = parsed.recipe == .workbook ? .reference : .workbook
+let otherRecipe = parsed.recipe(otherName)
+
+/// The other recipe's budget: the same seconds, or else the same multiply–adds as `steps` of `recipe`.
+func matchedBudget(_ budget: TrainingBudget, from recipe: VQRecipe, to other: VQRecipe) -> TrainingBudget {
+    guard case .steps(let n) = budget else { return budget }
+    let cost = { (r: VQRecipe) in r.autoencoder.multiplyAddsPerImage * Double(r.training.batchSize) }
+    return .steps(max(1, Int((Double(n) * cost(recipe) / cost(other)).rounded())))
+}
+
+chapter.cell("Two recipes, the same time", "The \(otherName) recipe for the same budget, beside the \(mainRecipe.name) one.") {
+    let budget = matchedBudget(mainBudget, from: mainRecipe, to: otherRecipe)
+    let name = cacheName("02-vqvae-\(otherName)-f\(parsed.downsampling)", otherRecipe,
+                         default: VQRecipe.named(otherName, resolution: 32, downsampling: parsed.downsampling))
+    let run = try trainVQ(name, recipe: otherRecipe, budget: budget)
     let e = run.model.evaluate(heldOut)
-    let n = min(run.history.count, main.history.count)
-    let chart = LineChart(
-        title: "Codebook use per batch", xLabel: "step", yLabel: "fraction of codes used in the batch",
-        yRange: 0...1,
-        series: [.init(name: "k-means init + restarts", values: main.history.prefix(n).map { Double($0.batchUsage) }),
-                 .init(name: "reference (uniform ±1/K)", values: run.history.prefix(n).map { Double($0.batchUsage) }, dashed: true)])
-    try chart.write(to: chapter.figurePath("usage.svg").path)
+    let runs = [(mainRecipe, main, evaluation, mainName), (otherRecipe, run, e, name)]
+    let ordered = runs.sorted { $0.0.name == .workbook && $1.0.name != .workbook }  // ours first
+    // Side by side: originals, then each recipe's reconstructions.
+    let shown = min(8, heldOut.shape[0])
+    let originals = heldOut.slice(axis: 0, 0..<shown)
+    var tiles: [Tensor] = []
+    for images in [originals] + ordered.map({ $0.1.model.reconstruct(originals).images }) {
+        for i in 0..<shown {
+            tiles.append(upscaled(images.slice(axis: 0, i..<(i + 1)).reshaped([3, side, side]).clamped(min: -1, max: 1), by: 3))
+        }
+    }
+    try PNGImage.write(ImageGrid(columns: shown, padding: 3).compose(tiles), to: chapter.figurePath("recipes.png").path)
+    // Curves against the fraction of the budget, so runs of different step counts line up.
+    func curve(_ history: [VQStepLosses], _ value: (VQStepLosses) -> Float) -> (x: [Double], y: [Double]) {
+        let n = Double(max(history.count, 1))
+        return (history.indices.map { Double($0 + 1) / n }, history.map { Double(value($0)) })
+    }
+    let label = { (r: VQRecipe, steps: Int) in "\(r.name == .workbook ? "ours" : "reference"): \(steps) steps" }
+    try LineChart(
+        title: "Codebook use per batch", xLabel: "fraction of the training budget",
+        yLabel: "fraction of codes used in the batch", yRange: 0...1,
+        series: ordered.enumerated().map { i, r in
+            let c = curve(r.1.history) { $0.batchUsage }
+            return .init(name: label(r.0, r.1.history.count), x: c.x, y: c.y, dashed: i == 1)
+        }).write(to: chapter.figurePath("usage.svg").path)
+    try LineChart(
+        title: "Reconstruction loss |x − x̂| during training", xLabel: "fraction of the training budget",
+        yLabel: "L1 loss", yScale: .log,
+        series: ordered.enumerated().map { i, r in
+            let c = curve(r.1.history) { $0.reconstruction }
+            return .init(name: label(r.0, r.1.history.count), x: c.x, y: c.y, dashed: i == 1)
+        }).write(to: chapter.figurePath("recipes-loss.svg").path)
     try Histogram(title: "Code frequencies on held-out images", xLabel: "code index",
                   counts: evaluation.usageCounts).write(to: chapter.figurePath("usage-histogram.svg").path)
-    chapter.console.line(String(format: "reference codebook: PSNR %.2f dB, %.1f%% of codes used",
-                                e.psnr, 100 * e.codebookUsage))
-    chapter.record("reference_codebook_psnr", e.psnr)
-    chapter.record("reference_codebook_usage", e.codebookUsage)
-    return e
+    chapter.console.line("  recipe      steps   seconds   PSNR    SSIM   codes used")
+    var table: [JSONValue] = []
+    for (recipe, trained, ev, cacheKey) in ordered {
+        let seconds = chapter.summary.training[cacheKey]?.seconds
+        let name = recipe.name.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+        let time = (seconds.map { String(format: "%.0f", $0) } ?? "cached")
+        chapter.console.line("  \(name)  " + String(format: "%5d", trained.history.count)
+                             + String(repeating: " ", count: max(1, 10 - time.count)) + time
+                             + String(format: "   %.2f   %.3f   %5.1f%%", ev.psnr, ev.ssim, 100 * ev.codebookUsage))
+        table.append(.object(["recipe": .string(recipe.name.rawValue), "steps": .int(trained.history.count),
+                              "seconds": seconds.map { .number($0) } ?? .null, "psnr": .number(ev.psnr),
+                              "ssim": .number(ev.ssim), "codebook_usage": .number(ev.codebookUsage),
+                              "multiply_adds_per_image": .number(recipe.autoencoder.multiplyAddsPerImage)]))
+    }
+    chapter.record("recipes", table)
+    chapter.record("\(otherName)_recipe_psnr", e.psnr)
+    chapter.record("\(otherName)_recipe_codebook_usage", e.codebookUsage)
 }
 
 //: ## f = 4 against f = 8
@@ -304,9 +436,20 @@ let reference = chapter.cell("Codebook health", "The reference's codebook handli
 //:
 //: ![Originals, f = 4 and f = 8 reconstructions (rows)](Figures/02-vqvae/f4-vs-f8.png)
 //: ![Held-out PSNR and codebook use at f = 4 and f = 8](Figures/02-vqvae/f4-vs-f8.svg)
-chapter.cell("f = 4 against f = 8", "The price of a shorter sequence.") {
-    let config8 = autoencoderConfig(downsampling: 8)
-    let run = try trainVQ("02-vqvae-f8", config: config8, codebook: CodebookOptions(), steps: 200, quickSteps: 6)
+let coarser = 2 * config.downsamplingFactor
+chapter.cell("f = \(config.downsamplingFactor) against f = \(coarser)", "The price of a shorter sequence.") {
+    guard side / coarser >= 2 else {
+        chapter.console.line("skipped: f = \(coarser) would leave a latent grid smaller than 2×2 at \(side)×\(side)")
+        return
+    }
+    let recipe8 = parsed.recipe(parsed.recipe, downsampling: coarser)
+    let budget8: TrainingBudget = switch mainBudget {
+    case .steps(let n): .steps(max(1, n / 2))
+    case .seconds(let s): .seconds(s / 2)
+    }
+    let run = try trainVQ(cacheName("02-vqvae-f\(coarser)", recipe8,
+                                    default: VQRecipe.named(.workbook, resolution: 32, downsampling: coarser)),
+                          recipe: recipe8, budget: budget8)
     let e8 = run.model.evaluate(heldOut)
     let shown = min(8, heldOut.shape[0])
     let originals = heldOut.slice(axis: 0, 0..<shown)
@@ -316,12 +459,14 @@ chapter.cell("f = 4 against f = 8", "The price of a shorter sequence.") {
         for i in 0..<shown { tiles.append(upscaled(row.slice(axis: 0, i..<(i + 1)).reshaped([3, side, side]).clamped(min: -1, max: 1), by: 3)) }
     }
     try PNGImage.write(ImageGrid(columns: shown, padding: 3).compose(tiles), to: chapter.figurePath("f4-vs-f8.png").path)
-    try BarChart(title: "Held-out PSNR (dB)", subtitle: "f = 4: 64 codes per image; f = 8: 16",
+    let f = config.downsamplingFactor
+    let latent = { (f: Int) in (side / f) * (side / f) }
+    try BarChart(title: "Held-out PSNR (dB)", subtitle: "f = \(f): \(latent(f)) codes per image; f = \(coarser): \(latent(coarser))",
                  xLabel: "model", yLabel: "PSNR (dB)",
-                 bars: [.init(label: "f = 4", value: evaluation.psnr), .init(label: "f = 8", value: e8.psnr)])
+                 bars: [.init(label: "f = \(f)", value: evaluation.psnr), .init(label: "f = \(coarser)", value: e8.psnr)])
         .write(to: chapter.figurePath("f4-vs-f8.svg").path)
     chapter.console.line("  f   PSNR    SSIM   codes used   bits/image")
-    for (f, e) in [(4, evaluation), (8, e8)] {
+    for (f, e) in [(f, evaluation), (coarser, e8)] {
         chapter.console.line(String(format: "  %d   %.2f   %.3f   %5.1f%%       %.0f", f, e.psnr, e.ssim,
                                     100 * e.codebookUsage, e.bitsPerImage))
     }

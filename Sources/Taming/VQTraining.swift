@@ -65,9 +65,15 @@ public final class VQTrainer {
     /// Sets the learning rate for `step` of `totalSteps` (cosine decay; constant when unknown).
     public func scheduleLearningRate(step: Int, totalSteps: Int?) {
         guard let total = totalSteps, total > 1 else { optimizer.lr = config.learningRate; return }
-        let progress = Float(min(step, total)) / Float(total)
+        scheduleLearningRate(progress: Double(min(step, total)) / Double(total))
+    }
+
+    /// Sets the learning rate for a run that has spent `progress` ∈ [0, 1] of its budget (of
+    /// steps or of seconds): a cosine from the full rate down to `finalLearningRateFraction` of it.
+    public func scheduleLearningRate(progress: Double) {
         let floor = config.finalLearningRateFraction
-        optimizer.lr = config.learningRate * (floor + (1 - floor) * 0.5 * (1 + cos(Float.pi * progress)))
+        let p = Float(min(max(progress, 0), 1))
+        optimizer.lr = config.learningRate * (floor + (1 - floor) * 0.5 * (1 + cos(Float.pi * p)))
     }
 
     /// Trains on one batch of images [B, C, H, W] in [-1, 1].

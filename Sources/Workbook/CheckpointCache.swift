@@ -183,6 +183,22 @@ public final class TrainingSession {
     /// True when this run continues an interrupted one.
     public var isResuming: Bool { start.step > 0 }
 
+    /// When `run` began, on the cache's clock.
+    private var runBegan: Double?
+
+    /// The fraction of the budget spent once `step` steps are done, in [0, 1]: steps over the
+    /// step budget, or seconds (across resumed runs) over the time budget. Learning-rate
+    /// schedules use it so that a run by the clock (`--seconds`) decays on time.
+    public func fractionSpent(step: Int) -> Double {
+        switch budget {
+        case .steps(let total):
+            return min(1, Double(step) / Double(max(total, 1)))
+        case .seconds(let limit):
+            let elapsed = start.seconds + (runBegan.map { cache.clock.now() - $0 } ?? 0)
+            return min(1, max(0, elapsed / limit))
+        }
+    }
+
     /// Saves `optimizer` in every checkpoint under `optim.<key>.`, and restores its state now if
     /// this run resumes one. Call before `run`. A checkpoint whose optimizer state does not fit
     /// is an error naming the file (delete it to train from scratch).
@@ -205,6 +221,7 @@ public final class TrainingSession {
     @discardableResult
     public func run(_ body: (_ step: Int) throws -> KeyValuePairs<String, Float>) throws -> TrainingReport {
         saved = [:]  // restored by now; free the memory
+        runBegan = cache.clock.now()
         var loop = TrainingLoop(name, budget: budget, start: start) { [unowned self] state in try save(state) }
         loop.console = cache.console
         loop.clock = cache.clock

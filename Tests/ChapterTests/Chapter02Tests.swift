@@ -13,16 +13,30 @@ import Testing
         }
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json")))
         let metrics = try #require((summary as? [String: Any])?["metrics"] as? [String: Any])
-        for key in ["psnr", "ssim", "codebook_usage", "perplexity", "f", "n_embed", "steps", "seconds", "images_per_second"] {
+        for key in ["psnr", "ssim", "codebook_usage", "perplexity", "f", "n_embed", "steps", "seconds", "images_per_second",
+                    "recipe", "recipes", "reference_recipe_psnr", "reference_recipe_codebook_usage"] {
             #expect(metrics[key] != nil, "summary.json lacks \(key)")
         }
-        for figure in ["data.png", "reconstructions.png", "codes.png", "losses.svg", "usage.svg", "diagrams/vqmodel.svg"] {
+        for figure in ["data.png", "reconstructions.png", "codes.png", "losses.svg", "usage.svg", "diagrams/vqmodel.svg",
+                       "recipes.png", "recipes-loss.svg"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(figure).path), "missing \(figure)")
         }
         // A second run loads the models from the cache instead of training them.
         let again = try #require(try ChapterRunner.run("02-vqvae", ["--quick", "--out", out.path, "--cache", cache.path]))
         #expect(again.status == 0)
         #expect(again.stdout.contains("loaded 02-vqvae-f4 from cache"))
+    }
+
+    @Test func impossibleRecipeOptionsAreOneClearError() throws {
+        let out = ChapterRunner.temporaryFolder("02-options")
+        defer { try? FileManager.default.removeItem(at: out) }
+        for (arguments, named) in [(["--f", "3"], "--f"), (["--resolution", "12"], "--resolution"),
+                                   (["--crops", "native"], "--crops native"), (["--recipe", "mine"], "mine")] {
+            let run = try #require(try ChapterRunner.run("02-vqvae", ["--quick", "--out", out.path, "--cache", out.path] + arguments))
+            #expect(run.status != 0)
+            let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
+            #expect(errors.count == 1 && errors[0].contains(named), "\(arguments): \(run.stderr)")
+        }
     }
 
     @Test func aMissingDataFolderIsOneClearError() throws {

@@ -78,23 +78,52 @@ public final class VQTrainer {
 
     /// Trains on one batch of images [B, C, H, W] in [-1, 1].
     public func step(_ images: Tensor, step: Int) -> VQStepLosses {
+        let pass = forward(images)
+        let rec = pixelLoss(pass.reconstruction, images)
+        let usage = update(pass, loss: rec + pass.quantized.loss)
+        return VQStepLosses(step: step, reconstruction: rec.item, codebook: pass.quantized.codebookLoss,
+                            commitment: pass.quantized.commitmentLoss, batchUsage: Float(usage.usage),
+                            perplexity: Float(usage.perplexity))
+    }
+
+    // The two halves of a step, for trainers that add terms to the loss (the VQGAN's).
+
+    /// The forward half of a step, in training mode: encode, quantise, decode.
+    public func forward(_ images: Tensor) -> VQForwardPass {
         model.train()
         let latents = model.encodeContinuous(images)                 // ẑ [B, D, h, w]
         let q = model.quantize(latents)
-        let reconstruction = model.decode(q.quantized)
-        let rec = config.reconstruction == .l1 ? l1Loss(reconstruction, images) : mseLoss(reconstruction, images)
-        let loss = rec + q.loss
+        return VQForwardPass(latents: latents, quantized: q, reconstruction: model.decode(q.quantized))
+    }
+
+    /// The per-pixel reconstruction loss, mean |x − x̂| (or mean (x − x̂)² with `.l2`).
+    public func pixelLoss(_ reconstruction: Tensor, _ images: Tensor) -> Tensor {
+        config.reconstruction == .l1 ? l1Loss(reconstruction, images) : mseLoss(reconstruction, images)
+    }
+
+    /// The update half of a step: backpropagates `loss` (built on `pass`) into the autoencoder,
+    /// steps Adam, then lets the maintainer initialise or restart codes. Returns the batch's
+    /// codebook usage.
+    @discardableResult
+    public func update(_ pass: VQForwardPass, loss: Tensor) -> CodebookUsage {
         model.zeroGrad()
         loss.backward()
         optimizer.step()
         let d = model.quantize.dimension
-        let vectors = latents.detached().permuted([0, 2, 3, 1]).reshaped([-1, d])
-        withNoGrad { maintainer.update(model.quantize, vectors: vectors, indices: q.indices, rng: &rng) }
-        let usage = CodebookUsage(indices: q.indices, codebookSize: model.quantize.codebookSize)
-        return VQStepLosses(step: step, reconstruction: rec.item, codebook: q.codebookLoss,
-                            commitment: q.commitmentLoss, batchUsage: Float(usage.usage),
-                            perplexity: Float(usage.perplexity))
+        let vectors = pass.latents.detached().permuted([0, 2, 3, 1]).reshaped([-1, d])
+        withNoGrad { maintainer.update(model.quantize, vectors: vectors, indices: pass.quantized.indices, rng: &rng) }
+        return CodebookUsage(indices: pass.quantized.indices, codebookSize: model.quantize.codebookSize)
     }
+}
+
+/// What the forward half of a VQ training step computed.
+public struct VQForwardPass {
+    /// The continuous latents ẑ [B, D, h, w].
+    public var latents: Tensor
+    /// The quantiser's output: z_q (straight-through), its loss and the code indices.
+    public var quantized: VectorQuantizer.Output
+    /// x̂ [B, C, H, W].
+    public var reconstruction: Tensor
 }
 
 /// How well a VQ autoencoder reconstructs held-out images, and how it uses its codebook.

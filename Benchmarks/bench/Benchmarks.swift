@@ -122,6 +122,7 @@ enum Benchmarks {
         })
         list += GPTBenchmarks.all
         list += VQBenchmarks.all
+        list += VQGANBenchmarks.all
         return list
     }
 

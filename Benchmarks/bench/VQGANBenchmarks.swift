@@ -1,0 +1,36 @@
+import NN
+import Taming
+import Tensors
+
+/// One whole VQGAN training step at issue 6's reference configuration: ch 64, ch_mult 1,2,2,4
+/// (f = 8), one res block, attention at 8×8, z 64, 512 codes, a batch of 8 random 64×64 images,
+/// and the PatchGAN of the reference (ndf 64, 3 layers). 13.0 M + 2.8 M parameters.
+///
+/// The step is the reference's with the perceptual term left out: the autoencoder's update on
+/// L1 + codebook loss + λ·L_G (λ from the two gradient norms at decoder.conv_out.weight), then the
+/// discriminator's update on the hinge loss (its BatchNorm in training mode). Nominal 270 GFLOP.
+/// PyTorch 2 on the 2-core reference machine takes 1.66–1.77 s per step with 2 threads (its
+/// forward pass alone 0.42 s).
+enum VQGANBenchmarks {
+    static let batch = 8, side = 64
+
+    static var all: [Benchmark] {
+        let config = AutoencoderConfig(channels: 64, channelMultipliers: [1, 2, 2, 4], resBlocksPerLevel: 1,
+                                       attentionResolutions: [8], zChannels: 64, embedDim: 64, codebookSize: 512,
+                                       resolution: side)
+        return [Benchmark("vqgan.train.step", "ch 64, mult 1,2,2,4, D ndf 64 ×3, 8×3×64×64", flops: 270e9) {
+            var rng = RandomGenerator(seed: 21)
+            let model = VQGAN(config, discriminator: DiscriminatorConfig(ndf: 64, layers: 3), rng: &rng)
+            let trainer = VQGANTrainer(
+                model: model, training: VQTrainingConfig(learningRate: 4.5e-6 * Float(batch), batchSize: batch,
+                                                         codebook: .reference),
+                loss: VQGANLossConfig(discriminatorStart: 0), perceptual: nil, seed: 22)
+            let images = Tensor.uniform([batch, 3, side, side], low: -1, high: 1, rng: &rng)
+            var step = 0
+            return {
+                _ = trainer.step(images, step: step)
+                step += 1
+            }
+        }]
+    }
+}

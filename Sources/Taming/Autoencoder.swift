@@ -21,9 +21,10 @@ public final class Encoder: Module {
         for (i, m) in mult.enumerated() {
             var blocks: [ResnetBlock] = [], attns: [AttnBlock] = []
             for _ in 0..<config.resBlocksPerLevel {
-                blocks.append(ResnetBlock(inChannels: channels, outChannels: ch * m, dropout: config.dropout, rng: &rng))
+                blocks.append(ResnetBlock(inChannels: channels, outChannels: ch * m, dropout: config.dropout,
+                                          normGroups: config.normGroups, rng: &rng))
                 channels = ch * m
-                if config.attentionResolutions.contains(resolution) { attns.append(AttnBlock(channels: channels, rng: &rng)) }
+                if config.attentionResolutions.contains(resolution) { attns.append(AttnBlock(channels: channels, normGroups: config.normGroups, rng: &rng)) }
             }
             let isLast = i == mult.count - 1
             levels.append(Level(block: blocks, attn: attns,
@@ -31,8 +32,8 @@ public final class Encoder: Module {
             if !isLast { resolution /= 2 }
         }
         down = levels
-        mid = MidBlock(channels: channels, dropout: config.dropout, rng: &rng)
-        norm_out = Normalize(channels, rng: &rng)
+        mid = MidBlock(channels: channels, dropout: config.dropout, normGroups: config.normGroups, rng: &rng)
+        norm_out = Normalize(channels, maxGroups: config.normGroups, rng: &rng)
         conv_out = Conv2d(inChannels: channels, outChannels: config.zChannels, kernelSize: 3, padding: 1, rng: &rng)
         super.init()
     }
@@ -61,21 +62,22 @@ public final class Decoder: Module {
         var channels = ch * mult.last!
         var resolution = config.latentResolution
         conv_in = Conv2d(inChannels: config.zChannels, outChannels: channels, kernelSize: 3, padding: 1, rng: &rng)
-        mid = MidBlock(channels: channels, dropout: config.dropout, rng: &rng)
+        mid = MidBlock(channels: channels, dropout: config.dropout, normGroups: config.normGroups, rng: &rng)
         var levels: [Level] = []
         for i in stride(from: mult.count - 1, through: 0, by: -1) {
             var blocks: [ResnetBlock] = [], attns: [AttnBlock] = []
             for _ in 0...config.resBlocksPerLevel {
-                blocks.append(ResnetBlock(inChannels: channels, outChannels: ch * mult[i], dropout: config.dropout, rng: &rng))
+                blocks.append(ResnetBlock(inChannels: channels, outChannels: ch * mult[i], dropout: config.dropout,
+                                          normGroups: config.normGroups, rng: &rng))
                 channels = ch * mult[i]
-                if config.attentionResolutions.contains(resolution) { attns.append(AttnBlock(channels: channels, rng: &rng)) }
+                if config.attentionResolutions.contains(resolution) { attns.append(AttnBlock(channels: channels, normGroups: config.normGroups, rng: &rng)) }
             }
             levels.insert(Level(block: blocks, attn: attns,
                                 upsample: i == 0 ? nil : Upsample(channels: channels, rng: &rng)), at: 0)
             if i != 0 { resolution *= 2 }
         }
         up = levels
-        norm_out = Normalize(channels, rng: &rng)
+        norm_out = Normalize(channels, maxGroups: config.normGroups, rng: &rng)
         conv_out = Conv2d(inChannels: channels, outChannels: config.outChannels, kernelSize: 3, padding: 1, rng: &rng)
         super.init()
     }

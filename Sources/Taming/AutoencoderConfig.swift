@@ -22,15 +22,18 @@ public struct AutoencoderConfig: Codable, Equatable, Sendable {
     public var outChannels: Int
     /// Dropout inside ResnetBlocks (`dropout`; 0 in every VQGAN config).
     public var dropout: Float
+    /// Most groups of every GroupNorm (32 in the reference; see `Normalize`).
+    public var normGroups: Int
 
     public init(channels: Int, channelMultipliers: [Int], resBlocksPerLevel: Int,
                 attentionResolutions: [Int], zChannels: Int, embedDim: Int, codebookSize: Int,
-                resolution: Int, inChannels: Int = 3, outChannels: Int = 3, dropout: Float = 0) {
+                resolution: Int, inChannels: Int = 3, outChannels: Int = 3, dropout: Float = 0,
+                normGroups: Int = 32) {
         self.channels = channels; self.channelMultipliers = channelMultipliers
         self.resBlocksPerLevel = resBlocksPerLevel; self.attentionResolutions = attentionResolutions
         self.zChannels = zChannels; self.embedDim = embedDim; self.codebookSize = codebookSize
         self.resolution = resolution; self.inChannels = inChannels; self.outChannels = outChannels
-        self.dropout = dropout
+        self.dropout = dropout; self.normGroups = normGroups
     }
 
     /// The downsampling factor f: each level but the last halves the resolution.

@@ -4,11 +4,15 @@ import Tensors
 /// The building blocks of the VQGAN's encoder and decoder (the reference's
 /// taming/modules/diffusionmodules/model.py), with its parameter names.
 
-/// The reference's `Normalize`: GroupNorm with 32 groups and eps 1e-6. With fewer than 32 channels,
-/// or a count 32 does not divide, it uses the largest group count that divides the channels, so
-/// that the small models of this workbook still normalise in groups.
-public func Normalize(_ channels: Int, rng: inout RandomGenerator) -> GroupNorm {
-    var groups = min(32, channels)
+/// The reference's `Normalize`: GroupNorm with 32 groups and eps 1e-6. With fewer channels than
+/// `maxGroups`, or a count it does not divide, it uses the largest group count that divides the
+/// channels, so that the small models of this workbook still normalise in groups.
+///
+/// `maxGroups` (`AutoencoderConfig.normGroups`) is 32 in the reference. With 32 channels that
+/// makes every channel its own group: each feature map is normalised per image, which erases its
+/// mean — harmless on 256² scenes, but on a 32×32 patch of flat sky it erases the colour itself.
+public func Normalize(_ channels: Int, maxGroups: Int = 32, rng: inout RandomGenerator) -> GroupNorm {
+    var groups = max(1, min(maxGroups, channels))
     while channels % groups != 0 { groups -= 1 }
     return GroupNorm(groups: groups, channels: channels, eps: 1e-6)
 }
@@ -23,10 +27,11 @@ public final class ResnetBlock: Module {
     public let nin_shortcut: Conv2d?
     let dropout: Dropout
 
-    public init(inChannels: Int, outChannels: Int, dropout p: Float = 0, rng: inout RandomGenerator) {
-        norm1 = Normalize(inChannels, rng: &rng)
+    public init(inChannels: Int, outChannels: Int, dropout p: Float = 0, normGroups: Int = 32,
+                rng: inout RandomGenerator) {
+        norm1 = Normalize(inChannels, maxGroups: normGroups, rng: &rng)
         conv1 = Conv2d(inChannels: inChannels, outChannels: outChannels, kernelSize: 3, padding: 1, rng: &rng)
-        norm2 = Normalize(outChannels, rng: &rng)
+        norm2 = Normalize(outChannels, maxGroups: normGroups, rng: &rng)
         conv2 = Conv2d(inChannels: outChannels, outChannels: outChannels, kernelSize: 3, padding: 1, rng: &rng)
         nin_shortcut = inChannels == outChannels ? nil
             : Conv2d(inChannels: inChannels, outChannels: outChannels, kernelSize: 1, rng: &rng)
@@ -50,8 +55,8 @@ public final class AttnBlock: Module {
     public let v: Conv2d
     public let proj_out: Conv2d
 
-    public init(channels: Int, rng: inout RandomGenerator) {
-        norm = Normalize(channels, rng: &rng)
+    public init(channels: Int, normGroups: Int = 32, rng: inout RandomGenerator) {
+        norm = Normalize(channels, maxGroups: normGroups, rng: &rng)
         q = Conv2d(inChannels: channels, outChannels: channels, kernelSize: 1, rng: &rng)
         k = Conv2d(inChannels: channels, outChannels: channels, kernelSize: 1, rng: &rng)
         v = Conv2d(inChannels: channels, outChannels: channels, kernelSize: 1, rng: &rng)
@@ -96,10 +101,10 @@ public final class MidBlock: Module {
     public let block_1: ResnetBlock
     public let attn_1: AttnBlock
     public let block_2: ResnetBlock
-    public init(channels: Int, dropout: Float, rng: inout RandomGenerator) {
-        block_1 = ResnetBlock(inChannels: channels, outChannels: channels, dropout: dropout, rng: &rng)
-        attn_1 = AttnBlock(channels: channels, rng: &rng)
-        block_2 = ResnetBlock(inChannels: channels, outChannels: channels, dropout: dropout, rng: &rng)
+    public init(channels: Int, dropout: Float, normGroups: Int = 32, rng: inout RandomGenerator) {
+        block_1 = ResnetBlock(inChannels: channels, outChannels: channels, dropout: dropout, normGroups: normGroups, rng: &rng)
+        attn_1 = AttnBlock(channels: channels, normGroups: normGroups, rng: &rng)
+        block_2 = ResnetBlock(inChannels: channels, outChannels: channels, dropout: dropout, normGroups: normGroups, rng: &rng)
         super.init()
     }
     public func callAsFunction(_ x: Tensor) -> Tensor { recordShapes(x, output: block_2(attn_1(block_1(x)))) }

@@ -72,7 +72,9 @@ public final class VQGANTrainer {
     public let discriminatorOptimizer: Adam
     /// The perceptual distance d, frozen; nil for a GAN with an L1 reconstruction loss only.
     public let perceptual: PerceptualLoss?
-    public let loss: VQGANLossConfig
+    /// The loss settings. `discriminatorStart` may be moved between steps (a run on a time
+    /// budget turns D on when a fraction of its time is spent); the rest is read at init.
+    public var loss: VQGANLossConfig
     private let discriminatorParameters: [Tensor]
     private let discriminatorLearningRate: Float
 

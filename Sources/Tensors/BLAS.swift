@@ -3,6 +3,11 @@ import Accelerate
 #elseif canImport(CBLAS)
 import CBLAS
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Row-major single-precision GEMM: C[M,N] = alpha · op(A) · op(B) + beta · C, where op transposes
 /// when asked. Every matrix product in the library goes through here, and so through BLAS.
@@ -47,20 +52,60 @@ public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
     }
 }
 
+/// One BLAS call on the calling thread, never split: for kernels that spread whole products over
+/// the workers themselves (each product's bits then depend only on its own shape).
+@inline(__always)
+func sgemmSerial(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    blasGEMM(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
 @inline(__always)
 private func blasGEMM(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                       _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    blasThreadsLock.shared {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+/// Held shared by every GEMM of the library and exclusively by `referenceSGEMM`, which lends BLAS
+/// its own threads for a moment: a product running meanwhile on another thread (a test running in
+/// parallel) would be split by BLAS and round differently.
+private let blasThreadsLock = ReadWriteLock()
+
+/// A pthread read-write lock.
+final class ReadWriteLock: @unchecked Sendable {
+    private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+    init() { pthread_rwlock_init(lock, nil) }
+    deinit { pthread_rwlock_destroy(lock); lock.deallocate() }
+
+    @inline(__always)
+    func shared<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
+    }
+
+    func exclusive<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
+    }
 }
 
 /// The BLAS library's own multi-threaded sgemm, unsplit: the benchmark's reference point.
 public func referenceSGEMM(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>) {
-    #if canImport(CBLAS)
-    openblas_set_num_threads(Int32(Parallel.threadCount))
-    defer { openblas_set_num_threads(1) }
-    #endif
-    blasGEMM(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+    let threads = Parallel.threadCount
+    blasThreadsLock.exclusive {
+        #if canImport(CBLAS)
+        openblas_set_num_threads(Int32(threads))
+        defer { openblas_set_num_threads(1) }
+        #endif
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k),
+                    b, Int32(n), 0, c, Int32(n))
+    }
 }

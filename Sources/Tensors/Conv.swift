@@ -1,9 +1,15 @@
 /// 2-D convolution (cross-correlation, as in PyTorch) through im2col and BLAS.
 ///
 /// Each output pixel is a dot product between a kernel and the input patch under it. im2col copies
-/// those patches into the columns of a matrix so that the whole convolution becomes one GEMM:
-/// out[Cout, P] = W[Cout, Cin·kh·kw] · col[Cin·kh·kw, P], where P counts output pixels. Images are
-/// grouped so that each GEMM has enough columns to run near BLAS's peak even on 8×8 feature maps.
+/// those patches into the columns of a matrix so that the convolution becomes a GEMM:
+/// out[O, P] = W[O, C·kh·kw] · col[C·kh·kw, P], where P counts output pixels. The columns are built
+/// and multiplied one tile of output pixels at a time (ConvTiles.swift), so they never leave the
+/// cache. The backward pass reuses the same tiles: dW = Σ dy · colᵀ over them; for stride 1, dx is
+/// itself a convolution (of dy with the flipped kernel); for larger strides, dx scatters Wᵀ · dy
+/// back through col2im.
+///
+/// Shape letters: B batch, C input channels, O output channels, H×W input and H'×W' output size,
+/// P = H'·W'.
 
 /// Zero padding on each side of the last two dimensions, as in torch's F.pad order.
 public struct Padding: Equatable, Sendable {
@@ -30,91 +36,16 @@ struct ConvGeometry {
     var patch: Int { cin * kh * kw }           // rows of the column matrix
     var isPointwise: Bool { kh == 1 && kw == 1 && stride == 1 && pad == .zero }
 
-    /// Images per GEMM: enough for ~4096 columns, capped by a column-matrix budget of ~32 MB.
-    var imagesPerChunk: Int {
-        let byColumns = max(1, 4096 / max(pixels, 1))
-        let byMemory = max(1, (8 << 20) / max(patch * pixels, 1))
-        return min(batch, byColumns, byMemory)
-    }
-}
-
-/// Copies the patches of `count` images starting at `x` into `col` [patch, count·pixels].
-func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, images count: Int, _ col: UnsafeMutablePointer<Float>) {
-    let ld = count * g.pixels
-    let (ho, wo, h, w, s) = (g.hout, g.wout, g.h, g.w, g.stride)
-    Parallel.forEach(g.cin * count) { job in
-        let c = job % g.cin, img = job / g.cin
-        let plane = x + (img * g.cin + c) * h * w
-        for ki in 0..<g.kh {
-            for kj in 0..<g.kw {
-                let row = col + ((c * g.kh + ki) * g.kw + kj) * ld + img * g.pixels
-                // Output columns whose input column lies inside the image.
-                let x0 = kj - g.pad.left
-                let oxLo = x0 >= 0 ? 0 : (-x0 + s - 1) / s
-                let oxHi = min(wo, x0 + (w - 1) >= 0 ? (w - 1 - x0) / s + 1 : 0)
-                for oy in 0..<ho {
-                    let iy = oy * s - g.pad.top + ki
-                    let dst = row + oy * wo
-                    if iy < 0 || iy >= h || oxLo >= oxHi {
-                        dst.update(repeating: 0, count: wo)
-                        continue
-                    }
-                    if oxLo > 0 { dst.update(repeating: 0, count: oxLo) }
-                    let src = plane + iy * w + x0
-                    if s == 1 {
-                        (dst + oxLo).update(from: src + oxLo, count: oxHi - oxLo)
-                    } else {
-                        for ox in oxLo..<oxHi { dst[ox] = src[ox * s] }
-                    }
-                    if oxHi < wo { (dst + oxHi).update(repeating: 0, count: wo - oxHi) }
-                }
-            }
-        }
-    }
-}
-
-/// Adds the columns of `col` [patch, count·pixels] back into the images at `dx` (the adjoint of
-/// im2col). `dx` must be zeroed by the caller. Each worker owns one input channel: no races.
-func col2im(_ g: ConvGeometry, _ col: UnsafePointer<Float>, images count: Int, _ dx: UnsafeMutablePointer<Float>) {
-    let ld = count * g.pixels
-    let (ho, wo, h, w, s) = (g.hout, g.wout, g.h, g.w, g.stride)
-    Parallel.forEach(g.cin * count) { job in
-        let c = job % g.cin, img = job / g.cin
-        let plane = dx + (img * g.cin + c) * h * w
-        for ki in 0..<g.kh {
-            for kj in 0..<g.kw {
-                let row = col + ((c * g.kh + ki) * g.kw + kj) * ld + img * g.pixels
-                let x0 = kj - g.pad.left
-                let oxLo = x0 >= 0 ? 0 : (-x0 + s - 1) / s
-                let oxHi = min(wo, x0 + (w - 1) >= 0 ? (w - 1 - x0) / s + 1 : 0)
-                guard oxLo < oxHi else { continue }
-                for oy in 0..<ho {
-                    let iy = oy * s - g.pad.top + ki
-                    if iy < 0 || iy >= h { continue }
-                    let src = row + oy * wo
-                    let dst = plane + iy * w + x0
-                    if s == 1 {
-                        for ox in oxLo..<oxHi { dst[ox] += src[ox] }
-                    } else {
-                        for ox in oxLo..<oxHi { dst[ox * s] += src[ox] }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Moves a chunk between image-major [n, C, P] and channel-major [C, n·P] layouts.
-func gatherChannels(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, images n: Int, channels c: Int, pixels p: Int, toChannelMajor: Bool) {
-    Parallel.forEach(c) { ch in
-        for i in 0..<n {
-            let imageMajor = (i * c + ch) * p, channelMajor = ch * n * p + i * p
-            if toChannelMajor {
-                (dst + channelMajor).update(from: src + imageMajor, count: p)
-            } else {
-                (dst + imageMajor).update(from: src + channelMajor, count: p)
-            }
-        }
+    /// The convolution whose output is this one's input gradient, when there is one: for stride 1,
+    /// dx [B, C, H, W] is dy [B, O, H', W'] convolved with the kernel flipped in space and with
+    /// channels swapped, under the complementary padding k − 1 − p on each side. Nil for strides
+    /// above 1 and for padding wider than the kernel.
+    var transposed: ConvGeometry? {
+        guard stride == 1 else { return nil }
+        let flipped = Padding(left: kw - 1 - pad.left, right: kw - 1 - pad.right,
+                              top: kh - 1 - pad.top, bottom: kh - 1 - pad.bottom)
+        guard min(flipped.left, flipped.right, flipped.top, flipped.bottom) >= 0 else { return nil }
+        return ConvGeometry(batch: batch, cin: cout, h: hout, w: wout, cout: cin, kh: kh, kw: kw, stride: 1, pad: flipped)
     }
 }
 
@@ -139,62 +70,71 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int
 }
 
 func conv2dForward(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
-    let out = Tensor.make([g.batch, g.cout, g.hout, g.wout]) { _ in }
-    let px = x.storage.pointer, pw = weight.storage.pointer, po = out.storage.pointer
-    let chunk = g.imagesPerChunk
-    let needsCol = !g.isPointwise
-    let col = needsCol ? UnsafeMutablePointer<Float>.allocate(capacity: g.patch * chunk * g.pixels) : nil
-    let tmp = chunk > 1 ? UnsafeMutablePointer<Float>.allocate(capacity: g.cout * chunk * g.pixels) : nil
-    defer { col?.deallocate(); tmp?.deallocate() }
-    var b0 = 0
-    while b0 < g.batch {
-        let n = min(chunk, g.batch - b0)
-        let cols = n * g.pixels
-        let xin = px + b0 * g.cin * g.h * g.w
-        let a: UnsafePointer<Float>
-        if let col {
-            im2col(g, xin, images: n, col); a = UnsafePointer(col)
-        } else if n == 1 {
-            a = UnsafePointer(xin)
-        } else {
-            // Pointwise conv over several images: gather [n, Cin, P] into [Cin, n·P].
-            let gathered = UnsafeMutablePointer<Float>.allocate(capacity: g.cin * cols)
-            gatherChannels(xin, gathered, images: n, channels: g.cin, pixels: g.pixels, toChannelMajor: true)
-            let dst = tmp!
-            gemmWithBias(g, pw, UnsafePointer(gathered), dst, cols: cols, bias: bias)
-            gathered.deallocate()
-            gatherChannels(dst, po + b0 * g.cout * g.pixels, images: n, channels: g.cout, pixels: g.pixels, toChannelMajor: false)
-            b0 += n
-            continue
-        }
-        if n == 1 {
-            gemmWithBias(g, pw, a, po + b0 * g.cout * g.pixels, cols: cols, bias: bias)
-        } else {
-            gemmWithBias(g, pw, a, tmp!, cols: cols, bias: bias)
-            gatherChannels(tmp!, po + b0 * g.cout * g.pixels, images: n, channels: g.cout, pixels: g.pixels, toChannelMajor: false)
-        }
-        b0 += n
+    Tensor.make([g.batch, g.cout, g.hout, g.wout]) { out in
+        convolveTiles(g, x.storage.pointer, weight.storage.pointer, bias: bias.map { UnsafePointer($0.storage.pointer) },
+                      out.baseAddress!)
     }
-    return out
 }
 
-/// dst[Cout, cols] = W[Cout, patch] · a[patch, cols] (+ bias per row).
+/// out [B, O, H', W'] = W [O, patch] · col(x) (+ bias [O]), one GEMM per tile of output pixels.
+/// Every element of `out` is written.
+func convolveTiles(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                   bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
+    let tiling = ConvTiling(g)
+    let split = tiling.count == 1          // a single tile: its GEMM spreads over the workers
+    Parallel.forEachTile(tiling.count) { t in
+        let tile = tiling[t], cols = tile.columns
+        let direct = g.isPointwise && tile.images == 1     // x itself is the column matrix
+        let colCount = direct ? 0 : g.patch * cols
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: colCount + (tile.images > 1 ? g.cout * cols : 0) + 1)
+        defer { scratch.deallocate() }
+        let b: UnsafePointer<Float>, ldb: Int
+        if direct {
+            b = x + tile.image * g.cin * g.pixels + tile.p0; ldb = g.pixels
+        } else {
+            im2colTile(g, x, tile, scratch, ld: cols); b = UnsafePointer(scratch); ldb = cols
+        }
+        // C: straight into the output image, or a [O, images·P] buffer scattered afterwards.
+        let c: UnsafeMutablePointer<Float>, ldc: Int
+        if tile.images > 1 {
+            c = scratch + colCount; ldc = cols
+        } else {
+            c = out + tile.image * g.cout * g.pixels + tile.p0; ldc = g.pixels
+        }
+        if let bias {
+            for o in 0..<g.cout { (c + o * ldc).update(repeating: bias[o], count: cols) }
+        }
+        gemm(split: split, m: g.cout, n: cols, k: g.patch, a: w, lda: g.patch, b: b, ldb: ldb,
+             beta: bias == nil ? 0 : 1, c: c, ldc: ldc)
+        if tile.images > 1 { gatherTile(out, c, channels: g.cout, pixels: g.pixels, tile, toTile: false) }
+    }
+}
+
+/// `sgemm` split over the workers, or one BLAS call on this thread.
 @inline(__always)
-func gemmWithBias(_ g: ConvGeometry, _ w: UnsafePointer<Float>, _ a: UnsafePointer<Float>,
-                  _ dst: UnsafeMutablePointer<Float>, cols: Int, bias: Tensor?) {
-    if let bias {
-        let pb = bias.storage.pointer
-        Parallel.forEach(g.cout) { o in (dst + o * cols).update(repeating: pb[o], count: cols) }
+private func gemm(split: Bool, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if split {
+        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    } else {
+        sgemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
-    sgemm(m: g.cout, n: cols, k: g.patch, a: w, b: a, beta: bias == nil ? 0 : 1, c: dst)
 }
 
-/// Gradients of conv2d: dx = col2im(Wᵀ · dy), dW = Σ dy · colᵀ, db = Σ dy.
+extension Parallel {
+    /// Runs `body(t)` for every tile on the workers, each tile's GEMM whole on its worker; a
+    /// single tile runs on the calling thread, free to split its GEMM.
+    static func forEachTile(_ count: Int, _ body: (Int) -> Void) {
+        if count == 1 { body(0) } else { forEachWithSerialBLAS(count, body) }
+    }
+}
+
+/// Gradients of conv2d: dx (the flipped-kernel convolution of dy for stride 1, else the scatter
+/// of Wᵀ·dy), dW = Σ dy · colᵀ, db = Σ dy.
 func conv2dBackward(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, _ grad: Tensor,
                     needX: Bool, needW: Bool, needBias: Bool) -> (Tensor?, Tensor?, Tensor?) {
     let px = x.storage.pointer, pw = weight.storage.pointer, pg = grad.storage.pointer
-    let dx = needX ? Tensor.zeros(x.shape) : nil
-    let dw = needW ? Tensor.zeros(weight.shape) : nil
     var db: Tensor? = nil
     if needBias {
         db = Tensor.make([g.cout]) { d in
@@ -209,51 +149,117 @@ func conv2dBackward(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, _ grad: Te
             }
         }
     }
-    guard needX || needW else { return (nil, nil, db) }
-    let chunk = g.imagesPerChunk
-    let maxCols = chunk * g.pixels
-    let col = UnsafeMutablePointer<Float>.allocate(capacity: g.patch * maxCols)
-    let dy = chunk > 1 ? UnsafeMutablePointer<Float>.allocate(capacity: g.cout * maxCols) : nil
-    defer { col.deallocate(); dy?.deallocate() }
-    var b0 = 0
-    while b0 < g.batch {
-        let n = min(chunk, g.batch - b0)
-        let cols = n * g.pixels
-        let gin = pg + b0 * g.cout * g.pixels
-        let dyChunk: UnsafePointer<Float>
-        if n == 1 {
-            dyChunk = UnsafePointer(gin)
-        } else {
-            gatherChannels(gin, dy!, images: n, channels: g.cout, pixels: g.pixels, toChannelMajor: true)
-            dyChunk = UnsafePointer(dy!)
-        }
-        if let dw {
-            let xin = px + b0 * g.cin * g.h * g.w
-            if g.isPointwise && n == 1 {
-                sgemm(transB: true, m: g.cout, n: g.patch, k: cols, a: dyChunk, b: xin, beta: 1, c: dw.storage.pointer)
+    var dx: Tensor? = nil
+    if needX {
+        dx = Tensor.make(x.shape) { d in
+            if let gt = g.transposed {
+                let flipped = flippedKernel(g, pw)
+                defer { flipped.deallocate() }
+                convolveTiles(gt, pg, flipped, bias: nil, d.baseAddress!)
             } else {
-                if g.isPointwise {
-                    gatherChannels(xin, col, images: n, channels: g.cin, pixels: g.pixels, toChannelMajor: true)
-                } else {
-                    im2col(g, xin, images: n, col)
-                }
-                sgemm(transB: true, m: g.cout, n: g.patch, k: cols, a: dyChunk, b: col, beta: 1, c: dw.storage.pointer)
+                inputGradientByScatter(g, pg, pw, d.baseAddress!)
             }
         }
-        if let dx {
-            let dxin = dx.storage.pointer + b0 * g.cin * g.h * g.w
-            if g.isPointwise && n == 1 {
-                sgemm(transA: true, m: g.patch, n: cols, k: g.cout, a: pw, b: dyChunk, c: dxin)
-            } else {
-                sgemm(transA: true, m: g.patch, n: cols, k: g.cout, a: pw, b: dyChunk, c: col)
-                if g.isPointwise {
-                    gatherChannels(col, dxin, images: n, channels: g.cin, pixels: g.pixels, toChannelMajor: false)
-                } else {
-                    col2im(g, col, images: n, dxin)
-                }
-            }
-        }
-        b0 += n
     }
+    let dw = needW ? Tensor.make(weight.shape) { weightGradientTiles(g, px, pg, $0.baseAddress!) } : nil
     return (dx, dw, db)
+}
+
+/// W' [C, O·kh·kw] with W'[c, o, u, v] = W[o, c, kh − 1 − u, kw − 1 − v]: the kernel of the
+/// transposed convolution. The caller deallocates it.
+func flippedKernel(_ g: ConvGeometry, _ w: UnsafePointer<Float>) -> UnsafeMutablePointer<Float> {
+    let (kh, kw) = (g.kh, g.kw)
+    let flipped = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * g.patch)
+    for o in 0..<g.cout {
+        for c in 0..<g.cin {
+            let src = w + (o * g.cin + c) * kh * kw, dst = flipped + (c * g.cout + o) * kh * kw
+            for u in 0..<kh {
+                for v in 0..<kw { dst[u * kw + v] = src[(kh - 1 - u) * kw + (kw - 1 - v)] }
+            }
+        }
+    }
+    return flipped
+}
+
+/// dx [B, C, H, W] for any stride: per tile, col = Wᵀ · dy [patch, tile] (K = O), scattered back
+/// by col2im. Each job owns whole images of dx (all tiles of one image, or one tile of whole
+/// images), so its sums run in a fixed order and no two jobs write the same pixel.
+func inputGradientByScatter(_ g: ConvGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                            _ dx: UnsafeMutablePointer<Float>) {
+    let tiling = ConvTiling(g)
+    let tilesPerJob = tiling.tilesPerImage
+    let jobs = tiling.count / tilesPerJob
+    let split = jobs == 1
+    let dyMutable = UnsafeMutablePointer(mutating: dy)
+    Parallel.forEachTile(jobs) { j in
+        let first = tiling[j * tilesPerJob]
+        let plane = g.cin * g.h * g.w
+        (dx + first.image * plane).update(repeating: 0, count: first.images * plane)
+        let maxCols = tiling.maxColumns
+        let gathered = tiling.imagesPerTile > 1 ? g.cout * maxCols : 0
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: g.patch * maxCols + gathered)
+        defer { scratch.deallocate() }
+        for t in (j * tilesPerJob)..<((j + 1) * tilesPerJob) {
+            let tile = tiling[t], cols = tile.columns
+            let b: UnsafePointer<Float>, ldb: Int
+            if tile.images == 1 {
+                b = dy + tile.image * g.cout * g.pixels + tile.p0; ldb = g.pixels
+            } else {
+                let buffer = scratch + g.patch * maxCols
+                gatherTile(dyMutable, buffer, channels: g.cout, pixels: g.pixels, tile, toTile: true)
+                b = UnsafePointer(buffer); ldb = cols
+            }
+            gemm(split: split, transA: true, m: g.patch, n: cols, k: g.cout, a: w, lda: g.patch, b: b, ldb: ldb,
+                 beta: 0, c: scratch, ldc: cols)
+            col2imTile(g, scratch, ld: cols, tile, dx)
+        }
+    }
+}
+
+/// dW [O, patch] = Σ over tiles dy [O, tile] · col(x) [patch, tile]ᵀ. The tiles are summed in at
+/// most 8 fixed groups (a number that depends on the shapes, not the threads): each group
+/// accumulates its tiles in order, then the groups are added in order.
+func weightGradientTiles(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dw: UnsafeMutablePointer<Float>) {
+    let tiling = ConvTiling(g)
+    let groups = min(tiling.count, 8)
+    let size = g.cout * g.patch
+    let partials = UnsafeMutablePointer<Float>.allocate(capacity: (groups - 1) * size + 1)
+    defer { partials.deallocate() }
+    let dyMutable = UnsafeMutablePointer(mutating: dy)
+    Parallel.forEachTile(groups) { group in
+        let sum = group == 0 ? dw : partials + (group - 1) * size
+        let direct = g.isPointwise && tiling.imagesPerTile == 1
+        let maxCols = tiling.maxColumns
+        let colCount = direct ? 0 : g.patch * maxCols
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: colCount + (tiling.imagesPerTile > 1 ? g.cout * maxCols : 0) + 1)
+        defer { scratch.deallocate() }
+        let first = group * tiling.count / groups, last = (group + 1) * tiling.count / groups
+        for t in first..<last {
+            let tile = tiling[t], cols = tile.columns
+            let b: UnsafePointer<Float>, ldb: Int
+            if direct {
+                b = x + tile.image * g.cin * g.pixels + tile.p0; ldb = g.pixels
+            } else {
+                im2colTile(g, x, tile, scratch, ld: cols); b = UnsafePointer(scratch); ldb = cols
+            }
+            let a: UnsafePointer<Float>, lda: Int
+            if tile.images == 1 {
+                a = dy + tile.image * g.cout * g.pixels + tile.p0; lda = g.pixels
+            } else {
+                gatherTile(dyMutable, scratch + colCount, channels: g.cout, pixels: g.pixels, tile, toTile: true)
+                a = UnsafePointer(scratch + colCount); lda = cols
+            }
+            gemm(split: groups == 1, transB: true, m: g.cout, n: g.patch, k: cols, a: a, lda: lda, b: b, ldb: ldb,
+                 beta: t == first ? 0 : 1, c: sum, ldc: g.patch)
+        }
+    }
+    guard groups > 1 else { return }
+    Parallel.forRanges(size, grain: 4096) { range in
+        for i in range {
+            var acc = dw[i]
+            for group in 1..<groups { acc += partials[(group - 1) * size + i] }
+            dw[i] = acc
+        }
+    }
 }

@@ -37,6 +37,18 @@ extension TensorsSuite {
             Case(b: 2, c: 2, o: 2, h: 3, w: 3, kh: 4, kw: 4, stride: 1, pad: 2, bias: false),         // kernel wider than image
             Case(b: 1, c: 2, o: 2, h: 6, w: 6, kh: 3, kw: 3, stride: 3, pad: .zero),                  // stride = kernel
             Case(b: 2, c: 1, o: 2, h: 4, w: 4, kh: 1, kw: 1, stride: 2, pad: .zero),                  // strided 1×1
+            // Images of more than 512 output pixels are cut into GEMM tiles (ConvTiles.swift);
+            // 30×23 = 690 pixels cuts mid-row.
+            Case(b: 2, c: 3, o: 5, h: 30, w: 23, kh: 3, kw: 3, stride: 1, pad: 1, bias: false),       // cut images, same padding
+            Case(b: 2, c: 2, o: 3, h: 30, w: 23, kh: 5, kw: 5, stride: 1, pad: 2),                    // 5×5, same padding
+            Case(b: 1, c: 2, o: 3, h: 30, w: 23, kh: 3, kw: 3, stride: 1,
+                 pad: Padding(left: 1, right: 1, top: 0, bottom: 2)),                                 // same width, other height
+            Case(b: 2, c: 3, o: 2, h: 24, w: 25, kh: 4, kw: 4, stride: 1,
+                 pad: Padding(left: 0, right: 1, top: 2, bottom: 1)),                                 // 4×4, asymmetric, cut
+            Case(b: 2, c: 2, o: 3, h: 48, w: 47, kh: 3, kw: 3, stride: 2,
+                 pad: Padding(left: 0, right: 1, top: 0, bottom: 1)),                                 // Downsample, cut images
+            Case(b: 2, c: 3, o: 2, h: 30, w: 30, kh: 1, kw: 1, stride: 1, pad: .zero),                // pointwise, cut images
+            Case(b: 11, c: 3, o: 4, h: 8, w: 8, kh: 3, kw: 3, stride: 1, pad: 1),                     // 8 images a tile, 3 left
         ]
 
         /// The forward pass by loops, in Double.
@@ -138,6 +150,27 @@ extension TensorsSuite {
             expectClose(x.grad ?? Tensor.zeros([0]), Tensor(shape: x.shape, ref.dx), rtol: 1e-4, atol: 1e-4, "dx")
             expectClose(w.grad ?? Tensor.zeros([0]), Tensor(shape: w.shape, ref.dw), rtol: 1e-4, atol: 1e-4, "dw")
             expectClose(bias.grad ?? Tensor.zeros([0]), Tensor(shape: [2], ref.db), rtol: 1e-4, atol: 1e-4, "db")
+        }
+
+        @Test("tiled paths give the same bits with 1 and 2 threads")
+        func tilesAcrossThreads() {
+            // Shapes that make several tiles of each kind: cut images (forward, flipped-kernel
+            // input gradient, weight-gradient groups), stride 2 (col2im per image), whole-image
+            // tiles with a short last one, and pointwise convolutions read in place.
+            let cases = [
+                Case(b: 3, c: 8, o: 6, h: 30, w: 23, kh: 3, kw: 3, stride: 1, pad: 1),
+                Case(b: 3, c: 8, o: 6, h: 48, w: 47, kh: 3, kw: 3, stride: 2, pad: Padding(left: 0, right: 1, top: 0, bottom: 1)),
+                Case(b: 20, c: 8, o: 6, h: 8, w: 8, kh: 3, kw: 3, stride: 1, pad: 1),
+                Case(b: 3, c: 8, o: 6, h: 30, w: 30, kh: 1, kw: 1, stride: 1, pad: .zero),
+            ]
+            for k in cases {
+                let (x, w, bias) = Self.inputs(k, seed: 60)
+                DeterminismTests.expectSameBitsAcrossThreads(k.testDescription) {
+                    DeterminismTests.valueAndGradients([x, w, bias!]) {
+                        conv2d($0[0], weight: $0[1], bias: $0[2], stride: k.stride, padding: k.pad)
+                    }
+                }
+            }
         }
 
         @Test("a delta kernel is the identity; a 3×3 box sums neighbourhoods")

@@ -53,6 +53,7 @@ let chapterDependencies: [Target.Dependency] = [
 let chapters: [Target] = [
     .executableTarget(name: "01-pixels", dependencies: chapterDependencies, path: "Chapters/01-pixels"),
     .executableTarget(name: "02-vqvae", dependencies: chapterDependencies, path: "Chapters/02-vqvae"),
+    .executableTarget(name: "03-vqgan", dependencies: chapterDependencies, path: "Chapters/03-vqgan"),
 ]
 
 // MARK: - Tests: one target per module

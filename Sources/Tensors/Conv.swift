@@ -139,14 +139,7 @@ func conv2dBackward(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, _ grad: Te
     if needBias {
         db = Tensor.make([g.cout]) { d in
             let o = d.baseAddress!
-            Parallel.forEach(g.cout) { c in
-                var acc: Float = 0
-                for b in 0..<g.batch {
-                    let row = pg + (b * g.cout + c) * g.pixels
-                    for p in 0..<g.pixels { acc += row[p] }
-                }
-                o[c] = acc
-            }
+            Parallel.forEach(g.cout) { c in o[c] = channelSum(pg + c * g.pixels, rows: g.batch, stride: g.cout * g.pixels, count: g.pixels) }
         }
     }
     var dx: Tensor? = nil
@@ -163,6 +156,24 @@ func conv2dBackward(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, _ grad: Te
     }
     let dw = needW ? Tensor.make(weight.shape) { weightGradientTiles(g, px, pg, $0.baseAddress!) } : nil
     return (dx, dw, db)
+}
+
+/// Σ of `rows` runs of `count` floats, `stride` apart: one channel of dy over the batch. Sixteen
+/// running sums, added together at the end (a fixed order, whatever the thread count).
+func channelSum(_ x: UnsafePointer<Float>, rows: Int, stride: Int, count: Int) -> Float {
+    var lanes = SIMD16<Float>()
+    var tail: Float = 0
+    let whole = count / 16 * 16
+    for r in 0..<rows {
+        let row = x + r * stride
+        var i = 0
+        while i < whole {
+            lanes += UnsafeRawPointer(row + i).loadUnaligned(as: SIMD16<Float>.self)
+            i += 16
+        }
+        for j in whole..<count { tail += row[j] }
+    }
+    return lanes.sum() + tail
 }
 
 /// W' [C, O·kh·kw] with W'[c, o, u, v] = W[o, c, kh − 1 − u, kw − 1 − v]: the kernel of the

@@ -9,7 +9,8 @@ import Tensors
 /// - `vq.train.step.recipe`: issue 12's reference recipe (ch 64, ch_mult 1,2,2 so f = 4, one res
 ///   block, attention at 8×8, z 64, 512 codes). PyTorch 2 does 601 such steps in 300 s on the
 ///   2-core reference machine with 2 threads (about 0.50 s per step, crops included).
-/// - `vq.train.step.ch32`: chapter 02's model (ch 32, z 32), a quarter of the convolution work.
+/// - `vq.train.step.ch32`: ch 32, z 32, a quarter of the convolution work.
+/// - `vq.train.step.workbook`: chapter 02's own recipe (ch 16, z 16, GroupNorm over all channels).
 ///
 /// No flop count is given: the step mixes convolutions, norms and attention.
 enum VQBenchmarks {
@@ -22,7 +23,8 @@ enum VQBenchmarks {
     }
 
     static var all: [Benchmark] {
-        [("recipe", config(channels: 64, z: 64)), ("ch32", config(channels: 32, z: 32))].map { name, config in
+        [("recipe", VQRecipe.named(.reference).autoencoder), ("ch32", config(channels: 32, z: 32)),
+         ("workbook", VQRecipe.named(.workbook).autoencoder)].map { name, config in
             Benchmark("vq.train.step.\(name)", "ch \(config.channels), z \(config.zChannels), 16×3×32×32", flops: nil) {
                 var rng = RandomGenerator(seed: 11)
                 let model = VQModel(config, rng: &rng)

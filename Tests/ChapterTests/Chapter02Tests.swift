@@ -18,7 +18,7 @@ import Testing
             #expect(metrics[key] != nil, "summary.json lacks \(key)")
         }
         for figure in ["data.png", "reconstructions.png", "codes.png", "losses.svg", "usage.svg", "diagrams/vqmodel.svg",
-                       "recipes.png", "recipes-loss.svg"] {
+                       "recipes.png"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(figure).path), "missing \(figure)")
         }
         // A second run loads the models from the cache instead of training them.

@@ -89,6 +89,22 @@ enum Benchmarks {
             }
         }
 
+        // The Downsample (3×3, stride 2, padding 0,1,0,1), whose input gradient scatters through
+        // col2im; and a 1×1 convolution on 8×8 maps (the attention projections), whose GEMMs have
+        // K = C and gather whole images into a tile.
+        let down = 2.0 * Double(8 * 64 * 32 * 32) * Double(64 * 9)
+        list += forwardBackward("conv2d.3x3s2", "x[8,64,64,64] w[64,64,3,3] pad 0,1,0,1",
+                                inputs: [[8, 64, 64, 64], [64, 64, 3, 3], [64]],
+                                forwardFlops: down, backwardFlops: 2 * down) {
+            conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: Padding(left: 0, right: 1, top: 0, bottom: 1))
+        }
+        let pointwise = 2.0 * Double(16 * 8 * 8) * Double(128 * 128)
+        list += forwardBackward("conv2d.1x1", "x[16,128,8,8] w[128,128,1,1]",
+                                inputs: [[16, 128, 8, 8], [128, 128, 1, 1], [128]],
+                                forwardFlops: pointwise, backwardFlops: 2 * pointwise) {
+            conv2d($0[0], weight: $0[1], bias: $0[2])
+        }
+
         // Group norm, 32 groups, with affine: the VQGAN's Normalize. Memory-bound: see GB/s.
         for (b, c, h, w) in [(8, 64, 64, 64), (8, 128, 32, 32)] {
             let elements = Double(b * c * h * w)

@@ -435,26 +435,7 @@ final class FusedStep {
 // vector instructions across loop iterations; libm's expf and erff are calls per element and
 // cost several times more.
 
-/// e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor polynomial of degree 6 (relative error
-/// about 1e-7), and 2^n written into the exponent bits. Inputs are clamped to [−87, 88], where
-/// the result is a normal Float.
-@inline(__always)
-func fastExp(_ x: Float) -> Float {
-    let v = min(max(x, -87), 88)
-    // Adding 1.5·2²³ rounds v·log₂e to an integer n that sits in the low mantissa bits, so n is
-    // read from the bits rather than by a float-to-integer conversion.
-    let shifted = v * 1.442_695_04 + 12_582_912
-    let n = shifted - 12_582_912
-    let r = v - n * 0.693_145_75 - n * 1.428_606_8e-6      // ln 2 in two parts (Cody–Waite)
-    var p: Float = 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
-    return p * Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
-}
+// e^x is `Tensors.fastExp`, written the same way.
 
 /// erf(z) given e = e^(−z²), by Abramowitz & Stegun 7.1.26:
 /// erf(|z|) = 1 − (a₁t + a₂t² + a₃t³ + a₄t⁴ + a₅t⁵)·e^(−z²) with t = 1/(1 + p·|z|), absolute

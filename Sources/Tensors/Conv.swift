@@ -177,16 +177,15 @@ func channelSum(_ x: UnsafePointer<Float>, rows: Int, stride: Int, count: Int) -
 }
 
 /// W' [C, O·kh·kw] with W'[c, o, u, v] = W[o, c, kh − 1 − u, kw − 1 − v]: the kernel of the
-/// transposed convolution. The caller deallocates it.
+/// transposed convolution. Flipping both axes of a row-major kh×kw block reverses it. The caller
+/// deallocates the result.
 func flippedKernel(_ g: ConvGeometry, _ w: UnsafePointer<Float>) -> UnsafeMutablePointer<Float> {
-    let (kh, kw) = (g.kh, g.kw)
+    let taps = g.kh * g.kw
     let flipped = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * g.patch)
     for o in 0..<g.cout {
         for c in 0..<g.cin {
-            let src = w + (o * g.cin + c) * kh * kw, dst = flipped + (c * g.cout + o) * kh * kw
-            for u in 0..<kh {
-                for v in 0..<kw { dst[u * kw + v] = src[(kh - 1 - u) * kw + (kw - 1 - v)] }
-            }
+            let src = w + (o * g.cin + c) * taps, dst = flipped + (c * g.cout + o) * taps
+            for t in 0..<taps { dst[t] = src[taps - 1 - t] }
         }
     }
     return flipped

@@ -12,21 +12,23 @@ import Tensors
 /// PyTorch 2 on the 2-core reference machine takes 1.66–1.77 s per step with 2 threads (its
 /// forward pass alone 0.42 s).
 ///
-/// `vqgan.train.step.ch32` is chapter 03's step, to compare with `vq.train.step.ch32` (its VQ-VAE):
-/// ch 32, ch_mult 1,2,2, z 32, 512 codes, batch 16 of 32×32, the book's feature network as the
-/// perceptual loss, a PatchGAN of ndf 32 with 2 layers, the discriminator on from the first step.
+/// `vqgan.train.step.workbook` is chapter 03's step, to compare with `vq.train.step.workbook`
+/// (its VQ-VAE, chapter 02's recipe): batch 16 of 32×32, the book's feature network as the
+/// perceptual loss (pictures extended by 4 edge pixels), a PatchGAN of ndf 32 with 2 layers, the
+/// discriminator on from the first step.
 enum VQGANBenchmarks {
     static let batch = 8, side = 64
 
     static var all: [Benchmark] { [reference, chapter] }
 
     static var chapter: Benchmark {
-        Benchmark("vqgan.train.step.ch32", "ch 32, z 32, D ndf 32 ×2, perceptual, 16×3×32×32", flops: nil) {
+        let recipe = VQRecipe.named(.workbook)
+        return Benchmark("vqgan.train.step.workbook", "ch \(recipe.autoencoder.channels), D ndf 32 ×2, perceptual, 16×3×32×32",
+                         flops: nil) {
             var rng = RandomGenerator(seed: 23)
-            let config = VQBenchmarks.config(channels: 32, z: 32)
-            let model = VQGAN(config, discriminator: DiscriminatorConfig(ndf: 32, layers: 2), rng: &rng)
-            let perceptual = PerceptualLoss(backbone: FeatureNetwork(rng: &rng))
-            let trainer = VQGANTrainer(model: model, training: VQTrainingConfig(learningRate: 1e-3),
+            let model = VQGAN(recipe.autoencoder, discriminator: DiscriminatorConfig(ndf: 32, layers: 2), rng: &rng)
+            let perceptual = PerceptualLoss(backbone: EdgePaddedBackbone(FeatureNetwork(rng: &rng), margin: 4))
+            let trainer = VQGANTrainer(model: model, training: recipe.training,
                                        loss: VQGANLossConfig(discriminatorStart: 0), perceptual: perceptual, seed: 24)
             let images = Tensor.uniform([VQBenchmarks.batch, 3, VQBenchmarks.side, VQBenchmarks.side],
                                         low: -1, high: 1, rng: &rng)

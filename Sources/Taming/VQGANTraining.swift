@@ -62,9 +62,13 @@ public struct VQGANStepLosses: Codable, Equatable, Sendable {
 ///
 /// The autoencoder half — forward pass, Adam step, codebook initialisation and restarts, the
 /// learning-rate schedule — is a `VQTrainer`'s, so a VQGAN and a VQ-VAE differ here only by the
-/// extra loss terms and the discriminator's step. One difference from the reference: it redoes
-/// the forward pass for the discriminator's step, with the autoencoder just updated; this step
-/// reuses the reconstructions the autoencoder step made, which saves a third of the work.
+/// extra loss terms and the discriminator's step.
+///
+/// Two savings over a literal transcription, neither changing the autoencoder's update: λ and the
+/// update use the two losses' gradients at x̂, taken once each (the perceptual network and D are
+/// each crossed backwards once, not twice); and where the reference redoes the forward pass for
+/// the discriminator's step (with the autoencoder just updated), this step gives D the
+/// reconstructions the autoencoder's half made.
 public final class VQGANTrainer {
     public let model: VQGAN
     /// The autoencoder's optimizer, codebook maintenance and learning-rate schedule.
@@ -131,10 +135,16 @@ public final class VQGANTrainer {
             for p in discriminatorParameters { p.requiresGrad = false }
             model.discriminator.train()
             let g = GANLoss.generatorLoss(fake: model.discriminator(x̂))
-            let weight = adaptiveWeight(reconstructionLoss: reconstructionLoss, generatorLoss: g,
-                                        lastLayer: model.autoencoder.lastLayerWeight,
+            // Both losses reach the decoder's weights only through x̂: take their gradients at x̂
+            // once (through the perceptual network and D), then ∇_W L = ∇_W ⟨x̂, sg[∂L/∂x̂]⟩.
+            let recAtOutput = reconstructionLoss.gradients(with: [x̂])[0]     // [B, C, H, W]
+            let ganAtOutput = g.gradients(with: [x̂])[0]
+            let weight = adaptiveWeight(reconstructionGradient: recAtOutput, generatorGradient: ganAtOutput,
+                                        output: x̂, lastLayer: model.autoencoder.lastLayerWeight,
                                         discriminatorWeight: loss.discriminatorWeight)
-            total = total + g * (weight * loss.discriminatorFactor)
+            // The same gradients as L_rec + λ·f·L_G + L_VQ, without a second pass through P and D.
+            let atOutput = (recAtOutput + ganAtOutput * (weight * loss.discriminatorFactor)).detached()
+            total = (x̂ * atOutput).sum() + pass.quantized.loss
             generator = g.item
             lambda = weight
         }
@@ -163,4 +173,15 @@ public final class VQGANTrainer {
         discriminatorOptimizer.step()
         return (objective.item, logitsReal.mean().item, logitsFake.mean().item)
     }
+}
+
+/// The adaptive weight of Eq. (7) from the two losses' gradients at the decoder's output x̂
+/// [B, C, H, W] instead of from the losses: since both reach the last layer's weight W only
+/// through x̂, ∇_W L = ∇_W ⟨x̂, sg[∂L/∂x̂]⟩, a backward pass through the last layer alone. The same
+/// λ as `adaptiveWeight(reconstructionLoss:generatorLoss:lastLayer:discriminatorWeight:)`.
+public func adaptiveWeight(reconstructionGradient: Tensor, generatorGradient: Tensor, output: Tensor,
+                           lastLayer: Tensor, discriminatorWeight: Float = 0.8) -> Float {
+    adaptiveWeight(reconstructionLoss: (output * reconstructionGradient.detached()).sum(),
+                   generatorLoss: (output * generatorGradient.detached()).sum(),
+                   lastLayer: lastLayer, discriminatorWeight: discriminatorWeight)
 }

@@ -72,6 +72,30 @@ import Testing
         expectClose(Double(losses.reconstruction + losses.perceptual), Double(rec.item), rtol: 1e-5)
     }
 
+    /// The step's gradients for the autoencoder, taken through x̂, are those of the literal loss
+    /// L_rec + λ·L_G + L_VQ backpropagated in one pass on an identical copy.
+    @Test func theAutoencodersGradientsAreThoseOfTheWholeLoss() throws {
+        let x = Self.images(), perceptual = Self.perceptual()
+        let trained = Self.model()
+        let trainer = VQGANTrainer(model: trained, training: Self.training, loss: VQGANLossConfig(discriminatorStart: 0),
+                                   perceptual: perceptual, seed: 9)
+        let (losses, _) = trainer.autoencoderStep(x, step: 0)
+        let lambda = try #require(losses.adaptiveWeight)
+
+        let copy = Self.model()
+        let (reconstruction, q) = copy.autoencoder(x)
+        let total = l1Loss(reconstruction, x) + perceptual(x, reconstruction)
+            + (-copy.discriminator(reconstruction).mean()) * lambda + q.loss
+        copy.zeroGrad()
+        total.backward()
+        let expected = Dictionary(uniqueKeysWithValues: copy.autoencoder.namedParameters().map { ($0.0, $0.1.grad) })
+        for (name, p) in trained.autoencoder.namedParameters() {
+            let g = try #require(p.grad, "\(name) has no gradient")
+            let e = try #require(expected[name] ?? nil, "\(name) has no reference gradient")
+            expectClose(g, e, rtol: 1e-3, atol: 1e-6)
+        }
+    }
+
     /// The discriminator's step trains D alone: reconstructions that still carry the
     /// autoencoder's graph give the autoencoder no gradient and leave its weights as they were.
     @Test func theDiscriminatorSeesDetachedReconstructions() {

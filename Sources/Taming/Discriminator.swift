@@ -46,7 +46,7 @@ public final class NLayerDiscriminator: Module {
     /// Patch logits [B, 1, h, w] for images [B, C, H, W].
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var h = x
-        for layer in main.layers { h = (layer as! Layer)(h) } // invariant: every entry of `main` is a Layer
+        for layer in main.layers { h = layer(h) }
         return h
     }
 }

@@ -13,9 +13,9 @@ import Tensors
 /// forward pass alone 0.42 s).
 ///
 /// `vqgan.train.step.workbook` is chapter 03's step, to compare with `vq.train.step.workbook`
-/// (its VQ-VAE, chapter 02's recipe): batch 16 of 32×32, the book's feature network as the
-/// perceptual loss (pictures extended by 4 edge pixels), a PatchGAN of ndf 32 with 2 layers, the
-/// discriminator on from the first step.
+/// (its VQ-VAE, chapter 02's recipe): batch 16 of 32×32, the perceptual loss on the chapter's
+/// small loss network (widths 16, 32, 64, 64; pictures extended by 4 edge pixels), a PatchGAN of
+/// ndf 32 with 2 layers, the discriminator on from the first step.
 enum VQGANBenchmarks {
     static let batch = 8, side = 64
 
@@ -27,7 +27,8 @@ enum VQGANBenchmarks {
                          flops: nil) {
             var rng = RandomGenerator(seed: 23)
             let model = VQGAN(recipe.autoencoder, discriminator: DiscriminatorConfig(ndf: 32, layers: 2), rng: &rng)
-            let perceptual = PerceptualLoss(backbone: EdgePaddedBackbone(FeatureNetwork(rng: &rng), margin: 4))
+            let network = FeatureNetwork(.init(widths: [16, 32, 64, 64]), rng: &rng)
+            let perceptual = PerceptualLoss(backbone: EdgePaddedBackbone(network, margin: 4))
             let trainer = VQGANTrainer(model: model, training: recipe.training,
                                        loss: VQGANLossConfig(discriminatorStart: 0), perceptual: perceptual, seed: 24)
             let images = Tensor.uniform([VQBenchmarks.batch, 3, VQBenchmarks.side, VQBenchmarks.side],

@@ -18,7 +18,7 @@ import Testing
         let metrics = try #require((summary as? [String: Any])?["metrics"] as? [String: Any])
         for model in ["vqvae", "vqgan"] {
             for f in [4, 8] {
-                for metric in ["psnr", "ssim", "perceptual", "frechet", "codebook_usage"] {
+                for metric in ["psnr", "ssim", "perceptual", "frechet", "sharpness", "codebook_usage"] {
                     #expect(metrics["\(model)_f\(f)_\(metric)"] is Double, "summary.json lacks \(model)_f\(f)_\(metric)")
                 }
             }
@@ -30,7 +30,8 @@ import Testing
         let models = try #require(metrics["models"] as? [[String: Any]])
         #expect(models.count == 4)
         for figure in ["blur.png", "metric.png", "receptive-field.png", "diagrams/discriminator.svg", "losses.svg",
-                       "lambda.svg", "discriminator.svg", "comparison.png", "zoom.png", "f8.png", "scores.svg",
+                       "lambda.svg", "discriminator.svg", "comparison.png", "zoom.png", "patches.png", "f8.png", "scores.svg",
+                       "sharpness.svg",
                        "frechet.svg"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(figure).path), "missing \(figure)")
         }
@@ -39,7 +40,8 @@ import Testing
         #expect(cached.contains { $0.hasPrefix("03-vqgan-f4-") && $0.hasSuffix(".safetensors") })
         let again = try #require(try ChapterRunner.run("03-vqgan", ["--quick", "--out", out.path, "--cache", cache.path]))
         #expect(again.status == 0)
-        for name in ["03-feature-network", "03-vqvae-f4", "03-vqgan-f4", "03-vqvae-f8", "03-vqgan-f8"] {
+        for name in ["03-feature-network", "03-loss-network", "03-vqvae-f4-warmup", "03-vqvae-f4", "03-vqgan-f4",
+                     "03-vqvae-f8", "03-vqgan-f8"] {
             #expect(again.stdout.contains("loaded \(name) from cache"), "\(name) was not loaded from the cache")
         }
     }

@@ -52,7 +52,7 @@ struct Options: ParsableArguments {
             throw ValidationError("--f must be a power of two, at least 2 (got \(downsampling))")
         }
         guard resolution >= 8, resolution % downsampling == 0, resolution / downsampling >= 2 else {
-            throw ValidationError("--resolution \(resolution) must be at least 8 and leave a latent grid of at least 2×2 at f = \(downsampling)")
+            throw ValidationError("--resolution \(resolution) must be at least 8, a multiple of f = \(downsampling), and leave a latent grid of at least 2×2")
         }
         if let ch, ch < 1 { throw ValidationError("--ch must be positive (got \(ch))") }
         if let z, z < 1 { throw ValidationError("--z must be positive (got \(z))") }

@@ -54,6 +54,22 @@ public struct ImageFolderDataset: Dataset {
         var pixels: [UInt8]
         var labels: [UInt8]?
         var sceneClass: Int?
+
+        /// The example cut out at `rect`, area-averaged to `width`×`height` (its map reduced by
+        /// majority vote), mirrored when `flip`.
+        func example(cut rect: AreaResampling.Rect, width: Int, height: Int, flip: Bool) -> Example {
+            let image = Tensor.make([3, height, width]) { out in
+                pixels.withUnsafeBufferPointer { src in
+                    AreaResampling.resize(src, channels: 3, width: self.width, height: self.height, rect: rect,
+                                          outWidth: width, outHeight: height, flip: flip, into: out)
+                }
+            }
+            let segmentation = labels.map {
+                AreaResampling.majority($0, width: self.width, height: self.height, rect: rect,
+                                        outWidth: width, outHeight: height, flip: flip)
+            }
+            return Example(image: image, segmentation: segmentation, sceneClass: sceneClass)
+        }
     }
 
     /// The loaded pictures, shared by the splits of one folder.
@@ -202,17 +218,7 @@ public struct ImageFolderDataset: Dataset {
         let rect = Self.crop(pictureWidth: picture.width, pictureHeight: picture.height, width: width,
                              height: height, augmentation: augmentation, rng: &rng)
         let flip = augmentation.flips && rng.uniform() < 0.5
-        let image = Tensor.make([3, height, width]) { out in
-            picture.pixels.withUnsafeBufferPointer { src in
-                AreaResampling.resize(src, channels: 3, width: picture.width, height: picture.height, rect: rect,
-                                      outWidth: width, outHeight: height, flip: flip, into: out)
-            }
-        }
-        let segmentation = picture.labels.map {
-            AreaResampling.majority($0, width: picture.width, height: picture.height, rect: rect,
-                                    outWidth: width, outHeight: height, flip: flip)
-        }
-        return Example(image: image, segmentation: segmentation, sceneClass: picture.sceneClass)
+        return picture.example(cut: rect, width: width, height: height, flip: flip)
     }
 
     // MARK: Loading

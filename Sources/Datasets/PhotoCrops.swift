@@ -50,16 +50,6 @@ public struct PhotoCrops: Dataset {
         let rect = AreaResampling.Rect(x: placement.int(below: picture.width - cw + 1),
                                        y: placement.int(below: picture.height - ch + 1), width: cw, height: ch)
         let flip = flips && placement.uniform() < 0.5
-        let image = Tensor.make([3, height, width]) { out in
-            picture.pixels.withUnsafeBufferPointer { src in
-                AreaResampling.resize(src, channels: 3, width: picture.width, height: picture.height, rect: rect,
-                                      outWidth: width, outHeight: height, flip: flip, into: out)
-            }
-        }
-        let segmentation = picture.labels.map {
-            AreaResampling.majority($0, width: picture.width, height: picture.height, rect: rect,
-                                    outWidth: width, outHeight: height, flip: flip)
-        }
-        return Example(image: image, segmentation: segmentation)
+        return picture.example(cut: rect, width: width, height: height, flip: flip)
     }
 }

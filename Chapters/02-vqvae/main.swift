@@ -103,24 +103,11 @@ let side = parsed.resolution
 let heldOutCount = quick ? 32 : 256
 let (train, heldOut) = chapter.cell("The data", "Landscapes at \(side)×\(side), or your photos with --data.") {
     () throws -> (any Dataset, Tensor) in
-    let train: any Dataset, validation: any Dataset
-    if let folder = options.data, parsed.crops == .native, let valFolder = options.valData {
-        // Patches: random crops at full resolution; the held-out set is fixed crops of other photos.
-        train = try PhotoCrops(folder: folder, width: side, height: side, count: 1000 * parsed.batch)
-        validation = try PhotoCrops(folder: valFolder, width: side, height: side, count: heldOutCount, fixedSeed: options.seed)
-    } else if let folder = options.data {
-        let photos = try ImageFolderDataset(folder: folder, width: side, height: side)
-        if let valFolder = options.valData {
-            train = photos
-            validation = try ImageFolderDataset(folder: valFolder, width: side, height: side, augmentation: .none)
-        } else {
-            (train, validation) = try photos.split(validationFraction: 0.1, seed: options.seed)
-        }
-    } else {
-        train = try ProceduralDataset(seed: options.seed, count: quick ? 256 : 4000, width: side, height: side)
-        validation = try ProceduralDataset(seed: options.seed, count: heldOutCount, width: side, height: side,
-                                           split: .validation)
-    }
+    let nativeCrops = parsed.crops == .native
+    let (train, validation) = try ImageSource.datasets(
+        data: options.data, validationData: options.valData, nativeCrops: nativeCrops, side: side,
+        trainingCount: nativeCrops ? 1000 * parsed.batch : (quick ? 256 : 4000), heldOutCount: heldOutCount,
+        seed: options.seed)
     if options.data == nil {
         let gallery = LandscapeGallery.figure(generator: LandscapeGenerator(seed: options.seed),
                                                   samplesPerScene: 4, width: 64, height: 64)
@@ -132,8 +119,7 @@ let (train, heldOut) = chapter.cell("The data", "Landscapes at \(side)×\(side),
         }
         try PNGImage.write(ImageGrid(columns: 8, padding: 3).compose(shown), to: chapter.figurePath("data.png").path)
     }
-    var evalRNG = RandomGenerator(seed: options.seed)
-    let heldOut = stack((0..<validation.count).map { validation.example(at: $0, rng: &evalRNG).image })
+    let heldOut = ImageSource.stacked(validation, seed: options.seed)
     chapter.console.line("\(train.count) training and \(validation.count) held-out images")
     return (train, heldOut)                                        // heldOut: [N, 3, 32, 32]
 }

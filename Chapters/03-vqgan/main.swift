@@ -74,22 +74,10 @@ let side = 32
 let heldOutCount = quick ? 32 : 256
 let (train, heldOut) = chapter.cell("The data", "Landscapes at \(side)×\(side), or your pictures with --data.") {
     () throws -> (any Dataset, Tensor) in
-    let train: any Dataset, validation: any Dataset
-    if let folder = options.data {
-        let pictures = try ImageFolderDataset(folder: folder, width: side, height: side)
-        if let valFolder = options.valData {
-            train = pictures
-            validation = try ImageFolderDataset(folder: valFolder, width: side, height: side, augmentation: .none)
-        } else {
-            (train, validation) = try pictures.split(validationFraction: 0.1, seed: options.seed)
-        }
-    } else {
-        train = try ProceduralDataset(seed: options.seed, count: quick ? 256 : 4000, width: side, height: side)
-        validation = try ProceduralDataset(seed: options.seed, count: heldOutCount, width: side, height: side,
-                                           split: .validation)
-    }
-    var rng = RandomGenerator(seed: options.seed)
-    let heldOut = stack((0..<validation.count).map { validation.example(at: $0, rng: &rng).image })
+    let (train, validation) = try ImageSource.datasets(
+        data: options.data, validationData: options.valData, nativeCrops: false, side: side,
+        trainingCount: quick ? 256 : 4000, heldOutCount: heldOutCount, seed: options.seed)
+    let heldOut = ImageSource.stacked(validation, seed: options.seed)
     chapter.console.line("\(train.count) training and \(validation.count) held-out images")
     return (train, heldOut)                                        // heldOut: [N, 3, 32, 32]
 }

@@ -28,8 +28,8 @@ enum GPTBenchmarks {
         let sampleFlops = (1...sampledTokens).reduce(0.0) { sum, s in
             sum + 2 * matrixWeights + 4 * Double(s) * c * l
         }
-        return [
-            Benchmark("gpt.train.step", "8L 8H 256C V512, 8×255 tok", flops: 3 * forward) {
+        return [("gpt.train.step", true), ("gpt.train.step.autodiff", false)].map { name, fused in
+            Benchmark(name, "8L 8H 256C V512, 8×255 tok", flops: 3 * forward) {
                 var rng = RandomGenerator(seed: 7)
                 let model = GPT(config, rng: &rng)
                 let optimizer = model.makeOptimizer(lr: 3e-4)
@@ -38,26 +38,12 @@ enum GPTBenchmarks {
                 }
                 return {
                     var unused = RandomGenerator(seed: 0)
-                    _ = model.accumulateGradients(sequences: sequences, rng: &unused)
+                    _ = model.accumulateGradients(sequences: sequences, fused: fused, rng: &unused)
                     optimizer.step()
                     optimizer.zeroGrad()
                 }
-            },
-            Benchmark("gpt.train.step.autodiff", "8L 8H 256C V512, 8×255 tok", flops: 3 * forward) {
-                var rng = RandomGenerator(seed: 7)
-                let model = GPT(config, rng: &rng)
-                let optimizer = model.makeOptimizer(lr: 3e-4)
-                let sequences = (0..<batch).map { _ in
-                    (0...steps).map { _ in rng.int(below: config.vocabularySize) }
-                }
-                return {
-                    var unused = RandomGenerator(seed: 0)
-                    _ = model.accumulateGradients(sequences: sequences, fused: false, rng: &unused)
-                    optimizer.step()
-                    optimizer.zeroGrad()
-                }
-            },
-        ] + [1, 8].map { rows in
+            }
+        } + [1, 8].map { rows in
             Benchmark("gpt.sample.kvcache.b\(rows)", "8L 8H 256C V512, \(rows)×\(sampledTokens) tok/run",
                       flops: Double(rows) * sampleFlops) {
                 var rng = RandomGenerator(seed: 8)

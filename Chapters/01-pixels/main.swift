@@ -625,15 +625,15 @@ func writeCostCharts(_ rows: [CostRow], trainFit: PowerLaw, memoryFit: PowerLaw?
               y: rows.map(\.sampleSeconds)),
         .init(name: "sampling, recomputing (reference)", x: measured.map { Double($0.tokens) },
               y: measured.map { $0.referenceSampleSeconds! }),
-        .init(name: "training step, extrapolated", x: far, y: far.map { trainFit($0) }, dashed: true),
-        .init(name: "sampling, KV cache, extrapolated", x: far, y: far.map { sampleFit($0) }, dashed: true),
+        .init(name: "", x: far, y: far.map { trainFit($0) }, dashed: true, colorSlot: 0),
+        .init(name: "", x: far, y: far.map { sampleFit($0) }, dashed: true, colorSlot: 1),
     ]
     if let referenceFit, let from = measured.last.map({ Double($0.tokens) }) {
         let xs = [from] + tokens.filter { $0 > from }
-        series.append(.init(name: "sampling, recomputing, extrapolated", x: xs,
-                            y: xs.map { referenceFit.predict(Int($0)) }, dashed: true))
+        series.append(.init(name: "", x: xs, y: xs.map { referenceFit.predict(Int($0)) }, dashed: true,
+                            colorSlot: 2))
     }
-    series.append(.init(name: "one hour", x: [tokens[0], last * 4], y: [3600, 3600], dashed: true))
+    series.append(.init(name: "one hour", x: [tokens[0], last * 4], y: [3600, 3600], dashed: true, colorSlot: 3))
     let sides = rows.map { "\($0.side)²" }.joined(separator: ", ")
     try LineChart(title: "Time against sequence length", subtitle: "one picture of \(sides) pixels; same model",
                   xLabel: "sequence length T = H·W (tokens)", yLabel: "seconds", xScale: .log, yScale: .log,
@@ -648,11 +648,11 @@ func writeCostCharts(_ rows: [CostRow], trainFit: PowerLaw, memoryFit: PowerLaw?
     ]
     if let memoryFit {
         let limit = min(last * 4, memoryFit.solve(for: memory) * 1.2)
-        memorySeries.append(.init(name: "training step, extrapolated", x: [last, limit],
-                                  y: [memoryFit(last) / 1e6, memoryFit(limit) / 1e6], dashed: true))
+        memorySeries.append(.init(name: "", x: [last, limit],
+                                  y: [memoryFit(last) / 1e6, memoryFit(limit) / 1e6], dashed: true, colorSlot: 0))
     }
     memorySeries.append(.init(name: "this machine's memory", x: [tokens[0], last * 4],
-                              y: [memory / 1e6, memory / 1e6], dashed: true))
+                              y: [memory / 1e6, memory / 1e6], dashed: true, colorSlot: 3))
     try LineChart(title: "Peak memory against sequence length", subtitle: "growth of resident memory during the work",
                   xLabel: "sequence length T = H·W (tokens)", yLabel: "megabytes", xScale: .log, yScale: .log,
                   series: memorySeries).write(to: try chapter.figurePath("cost-memory.svg").path)

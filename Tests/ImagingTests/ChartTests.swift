@@ -66,6 +66,17 @@ final class SVGContents: NSObject, XMLParserDelegate {
         #expect(chart.svg.contains("stroke-dasharray"))
     }
 
+    @Test func seriesCanShareAColour() {
+        let measured = LineChart.Series(name: "measured", x: [1, 2], y: [1, 2])
+        let own = LineChart(title: "t", xLabel: "x", yLabel: "y",
+                            series: [measured, .init(name: "", x: [2, 4], y: [2, 4], dashed: true)])
+        let shared = LineChart(title: "t", xLabel: "x", yLabel: "y",
+                               series: [measured, .init(name: "", x: [2, 4], y: [2, 4], dashed: true, colorSlot: 0)])
+        let second = Palette.categorical.color(1).hex
+        #expect(own.svg.contains(second))
+        #expect(!shared.svg.contains(second))
+    }
+
     @Test func logXAndLinearTicks() {
         let chart = LineChart(title: "Time per step", xLabel: "pixels", yLabel: "seconds", xScale: .log,
                               series: [.init(name: "transformer", x: [64, 256, 1024, 4096], y: [0.13, 0.4, 0.6, 0.87])])

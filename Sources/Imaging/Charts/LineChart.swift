@@ -15,21 +15,26 @@ public struct LineChart: Chart {
         public var points: [(x: Double, y: Double)]
         /// Drawn dashed, e.g. for a validation curve beside its training curve.
         public var dashed: Bool
+        /// The palette slot of the series' colour; nil takes the series' position. Two series with
+        /// one slot share a colour, e.g. a measurement and its dashed extrapolation.
+        public var colorSlot: Int?
 
-        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
+        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, colorSlot: Int? = nil) {
             self.name = name
             self.points = points
             self.dashed = dashed
+            self.colorSlot = colorSlot
         }
 
         /// Values at x = 0, 1, 2, …
-        public init(name: String, values: [Double], dashed: Bool = false) {
-            self.init(name: name, points: values.enumerated().map { (Double($0.offset), $0.element) }, dashed: dashed)
+        public init(name: String, values: [Double], dashed: Bool = false, colorSlot: Int? = nil) {
+            self.init(name: name, points: values.enumerated().map { (Double($0.offset), $0.element) },
+                      dashed: dashed, colorSlot: colorSlot)
         }
 
         /// Values `y` at positions `x` (paired up to the shorter of the two).
-        public init(name: String, x: [Double], y: [Double], dashed: Bool = false) {
-            self.init(name: name, points: zip(x, y).map { ($0, $1) }, dashed: dashed)
+        public init(name: String, x: [Double], y: [Double], dashed: Bool = false, colorSlot: Int? = nil) {
+            self.init(name: name, points: zip(x, y).map { ($0, $1) }, dashed: dashed, colorSlot: colorSlot)
         }
     }
 
@@ -61,7 +66,7 @@ public struct LineChart: Chart {
     public var svg: String {
         let xAxis = Axis(scale: xScale, values: series.flatMap { $0.points.map(\.x) }, nice: false)
         let yAxis = Axis(scale: yScale, values: series.flatMap { $0.points.map(\.y) }, fixed: yRange)
-        let colors = series.indices.map { Palette.categorical.color($0).hex }
+        let colors = series.indices.map { Palette.categorical.color(series[$0].colorSlot ?? $0).hex }
         let legend = zip(series, colors).filter { !$0.0.name.isEmpty }
             .map { LegendEntry(name: $0.name, color: $1, mark: .line(dashed: $0.dashed)) }
         let frame = ChartFrame(width: width, height: height, hasTitle: !title.isEmpty, hasSubtitle: subtitle != nil,

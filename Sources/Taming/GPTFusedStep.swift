@@ -435,23 +435,7 @@ final class FusedStep {
 // vector instructions across loop iterations; libm's expf and erff are calls per element and
 // cost several times more.
 
-// e^x is `Tensors.fastExp`, written the same way.
-
-/// erf(z) given e = e^(−z²), by Abramowitz & Stegun 7.1.26:
-/// erf(|z|) = 1 − (a₁t + a₂t² + a₃t³ + a₄t⁴ + a₅t⁵)·e^(−z²) with t = 1/(1 + p·|z|), absolute
-/// error below 1.5e-7; the sign of z is copied onto the result.
-@inline(__always)
-func fastErf(_ z: Float, expMinusSquare e: Float) -> Float {
-    let a = Float(bitPattern: z.bitPattern & 0x7FFF_FFFF)
-    let t = 1 / (1 + 0.327_591_1 * a)
-    var poly: Float = 1.061_405_429
-    poly = poly * t - 1.453_152_027
-    poly = poly * t + 1.421_413_741
-    poly = poly * t - 0.284_496_736
-    poly = poly * t + 0.254_829_592
-    let magnitude = 1 - poly * t * e
-    return Float(bitPattern: magnitude.bitPattern | (z.bitPattern & 0x8000_0000))
-}
+// e^x and erf are `Tensors.fastExp` and `Tensors.fastErf`, written the same way.
 
 /// softmax over `count` values in place (the visible part of an attention row). The exponentials
 /// go in a loop of their own, so that it vectorises; the sums run on eight lanes.

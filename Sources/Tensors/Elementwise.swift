@@ -152,8 +152,12 @@ extension Tensor {
     }
     /// GELU with the exact erf form, x·Φ(x), as torch.nn.GELU() and minGPT use.
     public func gelu() -> Tensor {
-        unary("gelu", { 0.5 * $0 * (1 + erff($0 * 0.70710678)) }, { x, _ in
-            0.5 * (1 + erff(x * 0.70710678)) + x * 0.3989422804 * Foundation.exp(-0.5 * x * x)
+        unary("gelu", { x in
+            let z = x * 0.707_106_78
+            return 0.5 * x * (1 + fastErf(z, expMinusSquare: fastExp(-z * z)))
+        }, { x, _ in
+            let z = x * 0.707_106_78, e = fastExp(-z * z)
+            return 0.5 * (1 + fastErf(z, expMinusSquare: e)) + x * 0.398_942_28 * e
         })
     }
 }

@@ -48,6 +48,23 @@ public func fastExp(_ x: Float) -> Float {
     return p * Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
 }
 
+/// erf(z) given e = e^(−z²), by Abramowitz & Stegun 7.1.26:
+/// erf(|z|) = 1 − (a₁t + a₂t² + a₃t³ + a₄t⁴ + a₅t⁵)·e^(−z²) with t = 1/(1 + p·|z|), absolute
+/// error below 1.5e-7; the sign of z is copied onto the result. Callers often have e^(−z²) at
+/// hand already (GELU's derivative needs it too).
+@inlinable @inline(__always)
+public func fastErf(_ z: Float, expMinusSquare e: Float) -> Float {
+    let a = Float(bitPattern: z.bitPattern & 0x7FFF_FFFF)
+    let t = 1 / (1 + 0.327_591_1 * a)
+    var poly: Float = 1.061_405_429
+    poly = poly * t - 1.453_152_027
+    poly = poly * t + 1.421_413_741
+    poly = poly * t - 0.284_496_736
+    poly = poly * t + 0.254_829_592
+    let magnitude = 1 - poly * t * e
+    return Float(bitPattern: magnitude.bitPattern | (z.bitPattern & 0x8000_0000))
+}
+
 /// Applies a lane-wise function to `count` floats from `src` into `dst`, eight at a time.
 @inline(__always)
 func mapSIMD(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int,

@@ -25,7 +25,7 @@ public final class PixelSegmenter: Module {
         /// Number of semantic classes K (the landscapes' `SemanticClass.count`, 9).
         public var classes: Int
 
-        public init(widths: [Int] = [16, 32, 64], classes: Int = 9) {
+        public init(widths: [Int] = [16, 32, 64, 64], classes: Int = 9) {
             self.widths = widths
             self.classes = classes
         }

@@ -5,8 +5,9 @@
 /// out[O, P] = W[O, C·kh·kw] · col[C·kh·kw, P], where P counts output pixels. The columns are built
 /// and multiplied one tile of output pixels at a time (ConvTiles.swift), so they never leave the
 /// cache. The backward pass reuses the same tiles: dW = Σ dy · colᵀ over them; for stride 1, dx is
-/// itself a convolution (of dy with the flipped kernel); for larger strides, dx scatters Wᵀ · dy
-/// back through col2im.
+/// itself a convolution (of dy with the flipped kernel); for larger strides, it is one such
+/// convolution per phase of the input (ConvPhases.swift), or, where the phases do not apply, the
+/// scatter of Wᵀ · dy back through col2im.
 ///
 /// Shape letters: B batch, C input channels, O output channels, H×W input and H'×W' output size,
 /// P = H'·W'.
@@ -112,9 +113,9 @@ func convolveTiles(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePoin
 
 /// `sgemm` split over the workers, or one BLAS call on this thread.
 @inline(__always)
-private func gemm(split: Bool, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+func gemm(split: Bool, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+          beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     if split {
         sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     } else {
@@ -130,8 +131,8 @@ extension Parallel {
     }
 }
 
-/// Gradients of conv2d: dx (the flipped-kernel convolution of dy for stride 1, else the scatter
-/// of Wᵀ·dy), dW = Σ dy · colᵀ, db = Σ dy.
+/// Gradients of conv2d: dx (the flipped-kernel convolution of dy for stride 1, phase by phase for
+/// larger strides, else the scatter of Wᵀ·dy), dW = Σ dy · colᵀ, db = Σ dy.
 func conv2dBackward(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, _ grad: Tensor,
                     needX: Bool, needW: Bool, needBias: Bool) -> (Tensor?, Tensor?, Tensor?) {
     let px = x.storage.pointer, pw = weight.storage.pointer, pg = grad.storage.pointer
@@ -149,6 +150,8 @@ func conv2dBackward(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, _ grad: Te
                 let flipped = flippedKernel(g, pw)
                 defer { flipped.deallocate() }
                 convolveTiles(gt, pg, flipped, bias: nil, d.baseAddress!)
+            } else if let phases = g.phases {
+                inputGradientByPhases(g, phases, pg, pw, d.baseAddress!)
             } else {
                 inputGradientByScatter(g, pg, pw, d.baseAddress!)
             }

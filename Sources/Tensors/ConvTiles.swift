@@ -77,11 +77,16 @@ extension ConvGeometry {
 
 /// Copies the patches under `tile`'s pixels into `col` [patch, tile.columns] (row stride `ld`):
 /// row (c·kh + ki)·kw + kj holds input x[b, c, oy·s − top + ki, ox·s − left + kj], or 0 outside.
-/// `x` points at image 0 of the batch [B, C, H, W].
+/// `x` points at image 0 of the batch [B, C, H, W]. Strides above 1 read x through its phases
+/// (`im2colByPhases`); the loops below are the plain definition.
 func im2colTile(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ tile: ConvTile,
                 _ col: UnsafeMutablePointer<Float>, ld: Int) {
     if g.stride == 1 && g.wout == g.w {
         im2colShifted(g, x, tile, col, ld: ld)
+        return
+    }
+    if g.stride > 1 {
+        im2colByPhases(g, x, tile, col, ld: ld)
         return
     }
     let (wo, h, w, s) = (g.wout, g.h, g.w, g.stride)
@@ -107,17 +112,35 @@ func im2colTile(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ tile: ConvTile,
                         }
                         if lo > a { dst.update(repeating: 0, count: lo - a) }
                         let src = plane + iy * w + x0
-                        if s == 1 {
-                            (dst + (lo - a)).update(from: src + lo, count: hi - lo)
-                        } else {
-                            for ox in lo..<hi { dst[ox - a] = src[ox * s] }
-                        }
+                        copyStrided(dst + (lo - a), src + lo * s, count: hi - lo, stride: s)
                         if hi < b { (dst + (hi - a)).update(repeating: 0, count: b - hi) }
                     }
                 }
             }
         }
     }
+}
+
+/// dst[i] = src[i·stride] for i in 0..<count: one row segment of a column matrix. Stride 2 (the
+/// downsampling convolutions) takes the even lanes of 16 loaded floats, eight outputs at a time;
+/// the last eight take the odd lanes of a load that starts one float earlier, so no load reaches
+/// past src[(count − 1)·2].
+@inline(__always)
+func copyStrided(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int, stride: Int) {
+    if stride == 1 { dst.update(from: src, count: count); return }
+    guard stride == 2, count > 8 else {
+        for i in 0..<count { dst[i] = src[i * stride] }
+        return
+    }
+    var i = 0
+    while i + 8 < count {
+        let v = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+        i += 8
+    }
+    let last = count - 8
+    let v = UnsafeRawPointer(src + 2 * last - 1).loadUnaligned(as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(dst + last).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
 }
 
 /// `im2colTile` for stride 1 when the output is as wide as the input ("same" padding across):

@@ -49,6 +49,25 @@ extension TensorsSuite {
                  pad: Padding(left: 0, right: 1, top: 0, bottom: 1)),                                 // Downsample, cut images
             Case(b: 2, c: 3, o: 2, h: 30, w: 30, kh: 1, kw: 1, stride: 1, pad: .zero),                // pointwise, cut images
             Case(b: 11, c: 3, o: 4, h: 8, w: 8, kh: 3, kw: 3, stride: 1, pad: 1),                     // 8 images a tile, 3 left
+            // Strides above 1 take their input gradient phase by phase (ConvPhases.swift).
+            Case(b: 2, c: 3, o: 2, h: 9, w: 11, kh: 4, kw: 4, stride: 2, pad: 1),                     // 4×4: 2×2 taps a phase, odd sizes
+            Case(b: 2, c: 2, o: 3, h: 8, w: 7, kh: 2, kw: 2, stride: 2, pad: .zero, bias: false),     // kernel = stride: one tap a phase
+            Case(b: 1, c: 2, o: 2, h: 11, w: 10, kh: 5, kw: 3, stride: 3,
+                 pad: Padding(left: 1, right: 0, top: 2, bottom: 1)),                                 // stride 3, non-square, asymmetric
+            Case(b: 2, c: 2, o: 3, h: 5, w: 6, kh: 3, kw: 3, stride: 2,
+                 pad: Padding(left: 1, right: 0, top: 0, bottom: 2)),                                 // odd height, asymmetric
+            Case(b: 2, c: 2, o: 2, h: 6, w: 7, kh: 3, kw: 3, stride: 2, pad: 2),                      // padding ≥ stride: col2im instead
+        ]
+
+        /// Strided convolutions large enough to cut a phase into bands of rows, or to group whole
+        /// images into one band; checked against the loops, not by finite differences (too slow).
+        static let stridedCases: [Case] = [
+            Case(b: 2, c: 3, o: 4, h: 70, w: 66, kh: 3, kw: 3, stride: 2,
+                 pad: Padding(left: 0, right: 1, top: 0, bottom: 1)),                                 // Downsample, even width: pairs
+            Case(b: 2, c: 3, o: 2, h: 61, w: 75, kh: 3, kw: 3, stride: 2, pad: 1),                    // odd sizes, cut
+            Case(b: 40, c: 2, o: 2, h: 8, w: 8, kh: 3, kw: 3, stride: 2,
+                 pad: Padding(left: 0, right: 1, top: 0, bottom: 1)),                                 // 32 images a band, 8 left
+            Case(b: 3, c: 2, o: 3, h: 50, w: 52, kh: 6, kw: 6, stride: 3, pad: 2, bias: false),       // stride 3, 2×2 taps a phase
         ]
 
         /// The forward pass by loops, in Double.
@@ -111,6 +130,13 @@ extension TensorsSuite {
             if let bias { expectClose(bias.grad ?? Tensor.zeros([0]), Tensor(shape: [k.o], ref.db), rtol: 1e-4, atol: 1e-5, "db") }
         }
 
+        @Test("strided convolutions, cut into bands or grouped: forward, dx, dw and db match the loops",
+              arguments: stridedCases)
+        func stridedAgainstLoops(_ k: Case) {
+            forward(k)
+            backwardExact(k)
+        }
+
         @Test("gradients match finite differences", arguments: cases)
         func gradients(_ k: Case) {
             let (x, w, bias) = Self.inputs(k, seed: 30)
@@ -155,19 +181,21 @@ extension TensorsSuite {
         @Test("tiled paths give the same bits with 1 and 2 threads")
         func tilesAcrossThreads() {
             // Shapes that make several tiles of each kind: cut images (forward, flipped-kernel
-            // input gradient, weight-gradient groups), stride 2 (col2im per image), whole-image
-            // tiles with a short last one, and pointwise convolutions read in place.
+            // input gradient, weight-gradient groups), stride 2 (phases of odd widths), whole-image
+            // tiles with a short last one, pointwise convolutions read in place, and the strided
+            // cases' bands of phase rows (paired at stride 2), groups of images and stride 3.
             let cases = [
                 Case(b: 3, c: 8, o: 6, h: 30, w: 23, kh: 3, kw: 3, stride: 1, pad: 1),
                 Case(b: 3, c: 8, o: 6, h: 48, w: 47, kh: 3, kw: 3, stride: 2, pad: Padding(left: 0, right: 1, top: 0, bottom: 1)),
                 Case(b: 20, c: 8, o: 6, h: 8, w: 8, kh: 3, kw: 3, stride: 1, pad: 1),
                 Case(b: 3, c: 8, o: 6, h: 30, w: 30, kh: 1, kw: 1, stride: 1, pad: .zero),
+                Self.stridedCases[0], Self.stridedCases[2], Self.stridedCases[3],   // phases: bands, groups, stride 3
             ]
             for k in cases {
                 let (x, w, bias) = Self.inputs(k, seed: 60)
                 DeterminismTests.expectSameBitsAcrossThreads(k.testDescription) {
-                    DeterminismTests.valueAndGradients([x, w, bias!]) {
-                        conv2d($0[0], weight: $0[1], bias: $0[2], stride: k.stride, padding: k.pad)
+                    DeterminismTests.valueAndGradients([x, w] + (bias.map { [$0] } ?? [])) {
+                        conv2d($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil, stride: k.stride, padding: k.pad)
                     }
                 }
             }

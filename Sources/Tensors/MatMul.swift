@@ -21,16 +21,51 @@ func matmulKernel(_ a: Tensor, _ b: Tensor, transA: Bool = false, transB: Bool =
             sgemm(transB: transB, m: batch * m, n: n, k: k, a: pa, b: pb, c: d.baseAddress!)
         }
     }
-    // Many small products run whole, in parallel; a few large ones split inside sgemm.
-    let small = m * n * k <= 16_777_216 && batch >= Parallel.threadCount
     return Tensor.make(batchA + [m, n]) { d in
         let c = d.baseAddress!
-        let one = { (i: Int) in
-            sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                  a: pa + i * ar * ac, b: pb + (shared ? 0 : i * br * bc), c: c + i * m * n)
+        forEachBatchEntry(batch, work: m * n * k) { i, whole in
+            let ai = pa + i * ar * ac, bi = pb + (shared ? 0 : i * br * bc), ci = c + i * m * n
+            if whole {
+                sgemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, a: ai, lda: ac, b: bi, ldb: bc,
+                            c: ci, ldc: n)
+            } else {
+                sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ai, b: bi, c: ci)
+            }
         }
-        if small { Parallel.forEachWithSerialBLAS(batch, one) } else { for i in 0..<batch { one(i) } }
     }
+}
+
+/// Runs `body(i, whole)` for every batch entry of a batched product with `work` = M·N·K per
+/// entry. Many small products (`whole`) run in parallel, each one BLAS call on its worker; a few
+/// large ones run in turn, each split over the workers by `sgemm`. The choice depends on the
+/// shapes only, so a product's bits do not depend on the thread count.
+func forEachBatchEntry(_ batch: Int, work: Int, _ body: (Int, Bool) -> Void) {
+    if batch >= 2 && work <= 16_777_216 {
+        Parallel.forEachWithSerialBLAS(batch) { body($0, true) }
+    } else {
+        for i in 0..<batch { body(i, false) }
+    }
+}
+
+/// dA = dC·Bᵀ and dB = Aᵀ·dC for A [..., M, K], B [..., K, N] with the same leading dimensions:
+/// one job per batch entry makes both products while its dC [M, N] is in the cache.
+func batchedMatmulGradients(_ a: Tensor, _ b: Tensor, _ g: Tensor) -> (Tensor, Tensor) {
+    let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1], n = b.shape[b.rank - 1]
+    let batch = Array(a.shape.dropLast(2)).product
+    let pa = a.storage.pointer, pb = b.storage.pointer, pg = g.storage.pointer
+    let da = Tensor.make(a.shape) { _ in }, db = Tensor.make(b.shape) { _ in }
+    let pda = da.storage.pointer, pdb = db.storage.pointer
+    forEachBatchEntry(batch, work: m * n * k) { i, whole in
+        let ai = pa + i * m * k, bi = pb + i * k * n, gi = pg + i * m * n
+        if whole {
+            sgemmSerial(transB: true, m: m, n: k, k: n, a: gi, lda: n, b: bi, ldb: n, c: pda + i * m * k, ldc: k)
+            sgemmSerial(transA: true, m: k, n: n, k: m, a: ai, lda: k, b: gi, ldb: n, c: pdb + i * k * n, ldc: n)
+        } else {
+            sgemm(transB: true, m: m, n: k, k: n, a: gi, b: bi, c: pda + i * m * k)
+            sgemm(transA: true, m: k, n: n, k: m, a: ai, b: gi, c: pdb + i * k * n)
+        }
+    }
+    return (da, db)
 }
 
 extension Tensor {
@@ -40,6 +75,10 @@ extension Tensor {
         let out = matmulKernel(a, b)
         return Tensor.record(out, "matmul", [a, b]) { g, n in
             // dA = dC·Bᵀ, dB = Aᵀ·dC (summed over the batch when B is shared).
+            if n[0] && n[1] && b.rank > 2 {
+                let (ga, gb) = batchedMatmulGradients(a, b, g)
+                return [ga, gb]
+            }
             let ga = n[0] ? matmulKernel(g, b, transB: true) : nil
             var gb: Tensor? = nil
             if n[1] {

@@ -58,7 +58,14 @@ extension Tensor {
     public func sum() -> Tensor {
         let out = Tensor(sumAllKernel(self))
         let s = shape
-        return Tensor.record(out, "sum", [self]) { g, _ in [Tensor(shape: s, repeating: g.item)] }
+        return Tensor.record(out, "sum", [self]) { g, _ in
+            // The loss's gradient fill: megabytes for an image batch, so spread over the workers.
+            let value = g.item
+            return [Tensor.make(s) { d in
+                let o = d.baseAddress!
+                Parallel.forRanges(d.count, grain: 262_144) { r in (o + r.lowerBound).update(repeating: value, count: r.count) }
+            }]
+        }
     }
 
     /// The mean of every element, as a scalar tensor.

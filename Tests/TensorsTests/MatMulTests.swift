@@ -47,6 +47,29 @@ extension TensorsSuite {
             gradientCheck(inputs: [a, b]) { $0[0].matmul($0[1]) }
         }
 
+        @Test("batched gradients dA = dC·Bᵀ and dB = Aᵀ·dC against loops: both at once, and each alone")
+        func batchedGradients() {
+            let (batch, m, k, n) = (5, 6, 4, 7)
+            let a = seededNormal([batch, m, k], seed: 30), b = seededNormal([batch, k, n], seed: 31)
+            let dc = seededNormal([batch, m, n], seed: 32)
+            a.requiresGrad = true; b.requiresGrad = true
+            // dA[t] = dC[t]·B[t]ᵀ and dB[t] = A[t]ᵀ·dC[t] by loops, in Double.
+            var da = [Double](repeating: 0, count: a.count), db = [Double](repeating: 0, count: b.count)
+            let av = a.scalars, bv = b.scalars, gv = dc.scalars
+            for t in 0..<batch { for i in 0..<m { for j in 0..<n {
+                let g = Double(gv[(t * m + i) * n + j])
+                for p in 0..<k {
+                    da[(t * m + i) * k + p] += g * Double(bv[(t * k + p) * n + j])
+                    db[(t * k + p) * n + j] += g * Double(av[(t * m + i) * k + p])
+                }
+            } } }
+            let both = (a.matmul(b) * dc).sum().gradients(with: [a, b])
+            expectClose(both[0], da.map(Float.init), rtol: 1e-5, atol: 1e-5, "dA with dB")
+            expectClose(both[1], db.map(Float.init), rtol: 1e-5, atol: 1e-5, "dB with dA")
+            expectClose((a.matmul(b) * dc).sum().gradients(with: [a])[0], da.map(Float.init), rtol: 1e-5, atol: 1e-5, "dA alone")
+            expectClose((a.matmul(b) * dc).sum().gradients(with: [b])[0], db.map(Float.init), rtol: 1e-5, atol: 1e-5, "dB alone")
+        }
+
         @Test("matmul with one right matrix shared by every batch entry")
         func sharedRight() {
             let a = seededNormal([3, 4, 5], seed: 5), b = seededNormal([5, 2], seed: 6)

@@ -31,6 +31,15 @@ extension TensorsSuite {
             expectClose(big.sum().item, Float(expected), rtol: 1e-5, atol: 1e-4)
         }
 
+        @Test("sum()'s gradient is the upstream value everywhere, also when its fill is split over workers")
+        func sumGradientFill() {
+            let x = seededNormal([3, 1000, 300], seed: 2)     // 900 000 values: several ranges
+            x.requiresGrad = true
+            let g = (x.sum() * 2.5).gradients(with: [x])[0]
+            #expect(g.shape == x.shape)
+            #expect(g.scalars.allSatisfy { $0 == 2.5 })
+        }
+
         @Test("sum(axes:keepDims:) over every combination of axes",
               arguments: [[0], [1], [2], [0, 2], [1, 2], [0, 1, 2], [-1], [2, 0]])
         func sumAxes(_ axes: [Int]) {

@@ -5,8 +5,9 @@ import Tensors
 /// grayscale PNG whose stored gray level at each pixel is a class index (for the landscapes, a
 /// `SemanticClass` raw value: 0 sky, 1 cloud, 2 mountain, 3 snow, 4 grass, 5 tree, 6 water,
 /// 7 sand, 8 rock), or a palette PNG whose palette indices are the classes (as
-/// `PNGImage.writeLabels` writes them). Gray level 6 is a very dark gray, not a visible colour:
-/// draw the map in any editor with the gray values 0…8, or start from a map this workbook wrote.
+/// `PNGImage.writeLabels` and `write` write them). Gray level 6 is a very dark gray, not a
+/// visible colour: draw with the gray values 0…8, or start from a palette map this workbook wrote
+/// and paint with its palette's colours.
 ///
 /// A map may have the model's size exactly, or be a whole multiple of it (say 128×128 for a
 /// 32×32 model, easier to draw); a larger map is reduced by majority vote over each k×k block
@@ -47,17 +48,15 @@ public enum SegmentationMapFile {
                                        outWidth: width, outHeight: height, flip: false)
     }
 
-    /// Writes labels [H·W] as an 8-bit grayscale PNG whose gray levels are the labels: the format
-    /// `read` expects, for a user to start drawing from. Atomic, creates the folder.
+    /// Writes labels [H·W] as a palette PNG whose palette indices are the labels (each label a
+    /// distinct colour of `Palette.categorical`, so the file opens as a readable picture): a file
+    /// `read` reads back exactly, for a user to start drawing from in an editor that keeps the
+    /// palette (indexed mode). Atomic, creates the folder.
     public static func write(_ labels: [UInt8], width: Int, height: Int, to path: String) throws {
         guard width > 0, height > 0, labels.count == width * height else {
             throw ImagingError.invalidImage(path: path, reason: "\(labels.count) labels do not make a \(width)×\(height) map")
         }
-        // A gray tensor value v/127.5 − 1 is stored as gray level v exactly.
-        let gray = Tensor.make([1, height, width]) { out in  // [1, H, W]
-            for i in 0..<labels.count { out[i] = Float(labels[i]) / 127.5 - 1 }
-        }
-        try PNGImage.write(gray, to: path)
+        try PNGImage.writeLabels(LabelMap(width: width, height: height, labels: labels), to: path)
     }
 }
 
@@ -77,7 +76,7 @@ public enum SegmentationMapError: Error, Equatable, CustomStringConvertible {
         case .missing(let path):
             return "segmentation map \(path) does not exist"
         case .notALabelImage(let path, let reason):
-            return "segmentation map \(path) is not a grayscale PNG of class indices (\(reason))"
+            return "segmentation map \(path) is not a grayscale or palette PNG of class indices (\(reason))"
         case .wrongSize(let path, let width, let height, let expectedWidth, let expectedHeight):
             return "segmentation map \(path) is \(width)×\(height); the model needs \(expectedWidth)×\(expectedHeight) "
                 + "(or a whole multiple, such as \(4 * expectedWidth)×\(4 * expectedHeight))"

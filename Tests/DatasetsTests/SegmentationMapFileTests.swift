@@ -4,6 +4,12 @@ import Testing
 import Tensors
 @testable import Datasets
 
+/// Writes `labels` as an 8-bit grayscale PNG whose gray levels are the labels.
+func writeGray(_ labels: [UInt8], width: Int, height: Int, to path: String) throws {
+    // A gray tensor value v/127.5 − 1 is stored as gray level v exactly.
+    try PNGImage.write(Tensor(shape: [1, height, width], labels.map { Float($0) / 127.5 - 1 }), to: path)
+}
+
 @Suite("Reading a user's segmentation map")
 struct SegmentationMapFileTests {
     /// A 4×3 map of landscape classes.
@@ -15,10 +21,12 @@ struct SegmentationMapFileTests {
     func roundTrips() throws {
         try withTemporaryFolder { folder in
             let gray = folder + "/map.png"
-            try SegmentationMapFile.write(labels, width: 4, height: 3, to: gray)
+            try writeGray(labels, width: 4, height: 3, to: gray)
             #expect(try SegmentationMapFile.read(path: gray, width: 4, height: 3) == labels)
             let palette = folder + "/palette.png"
-            try PNGImage.writeLabels(LabelMap(width: 4, height: 3, labels: labels), to: palette)
+            try SegmentationMapFile.write(labels, width: 4, height: 3, to: palette)
+            #expect(try PNGImage.readLabels(path: palette).labels == labels)
+            #expect(try PNGImage.read(path: palette).shape == [3, 3, 4])   // a picture to look at, too
             #expect(try SegmentationMapFile.read(path: palette, width: 4, height: 3) == labels)
         }
     }
@@ -32,7 +40,7 @@ struct SegmentationMapFileTests {
                                 0, 0, 2, 5,
                                 0, 3, 2, 5]
             let path = folder + "/big.png"
-            try SegmentationMapFile.write(big, width: 4, height: 4, to: path)
+            try writeGray(big, width: 4, height: 4, to: path)
             #expect(try SegmentationMapFile.read(path: path, width: 2, height: 2) == [4, 6, 0, 2])
         }
     }
@@ -61,7 +69,7 @@ struct SegmentationMapFileTests {
             #expect(throws: SegmentationMapError.self) { try SegmentationMapFile.read(path: text, width: 4, height: 3) }
 
             let map = folder + "/map.png"
-            try SegmentationMapFile.write(labels, width: 4, height: 3, to: map)
+            try writeGray(labels, width: 4, height: 3, to: map)
             #expect(throws: SegmentationMapError.wrongSize(path: map, width: 4, height: 3, expectedWidth: 8,
                                                            expectedHeight: 6)) {
                 try SegmentationMapFile.read(path: map, width: 8, height: 6)
@@ -73,7 +81,7 @@ struct SegmentationMapFileTests {
             var bad = labels
             bad[7] = 200   // x 3, y 1
             let out = folder + "/bad.png"
-            try SegmentationMapFile.write(bad, width: 4, height: 3, to: out)
+            try writeGray(bad, width: 4, height: 3, to: out)
             let expected = SegmentationMapError.labelOutOfRange(path: out, label: 200, x: 3, y: 1, classes: 9)
             #expect(throws: expected) { try SegmentationMapFile.read(path: out, width: 4, height: 3) }
             #expect(expected.description.contains("label 200 at pixel (x 3, y 1)"))

@@ -64,16 +64,17 @@ func sgemmBlock(_ side: Int) -> Int {
 /// One BLAS call on the calling thread, never split: for kernels that spread whole products over
 /// the workers themselves (each product's bits then depend only on its own shape).
 @inline(__always)
-func sgemmSerial(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+func sgemmSerial(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    blasGEMM(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+    blasGEMM(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 @inline(__always)
 private func blasGEMM(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                       _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    _ = Parallel.blasSingleThreaded
     blasThreadsLock.shared {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -109,6 +110,7 @@ final class ReadWriteLock: @unchecked Sendable {
 public func referenceSGEMM(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>) {
     let threads = Parallel.threadCount
+    _ = Parallel.blasSingleThreaded
     blasThreadsLock.exclusive {
         #if canImport(CBLAS)
         openblas_set_num_threads(Int32(threads))

@@ -17,8 +17,16 @@ public enum Parallel {
     }
 
     private static var processThreadCount: Int = {
-        setBLASThreads(1)
+        _ = blasSingleThreaded
         return ProcessInfo.processInfo.activeProcessorCount
+    }()
+
+    /// Sets BLAS to one thread, once, before the first product: every GEMM touches it, since a
+    /// product can run (in a test, under `withThreadCount`) before anything reads `threadCount`,
+    /// and BLAS's own threads would then split it, and round it, their own way.
+    static let blasSingleThreaded: Bool = {
+        setBLASThreads(1)
+        return true
     }()
 
     /// Kernels called from the current thread inside `withThreadCount` use this many workers.

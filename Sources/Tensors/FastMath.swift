@@ -6,7 +6,11 @@
 /// written straight into the exponent bits. Inputs are clamped to the range where Float is finite.
 @inline(__always)
 func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.7))
+    // Lane selects rather than `clamped(lowerBound:upperBound:)`, whose pointwise min and max are
+    // out-of-line generic calls that cost more than the whole polynomial.
+    let low = SIMD8<Float>(repeating: -87.3), high = SIMD8<Float>(repeating: 88.7)
+    var clamped = x.replacing(with: low, where: x .< low)
+    clamped.replace(with: high, where: clamped .> high)
     // Adding 1.5·2²³ rounds x·log2(e) to an integer n held in the low mantissa bits (no generic
     // float-to-int conversion, which Swift does not vectorise).
     let magic = SIMD8<Float>(repeating: 12_582_912)

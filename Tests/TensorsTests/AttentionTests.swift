@@ -90,6 +90,31 @@ extension TensorsSuite {
             }
         }
 
+        @Test("several blocks of query rows: values (with and without a graph) and every gradient match the composed ops",
+              arguments: [Case(lead: [1], t: 140, s: 520, d: 4, dv: 3, causal: false),
+                          Case(lead: [2], t: 140, s: 520, d: 4, dv: 4, causal: true)])
+        func blocks(_ c: Case) {
+            // 520 keys make blocks of 126 query rows (attentionBlockRows); the composed ops
+            // softmax(q·kᵀ·scale + mask)·v, through matmul, softmax and autodiff, are the reference.
+            let x = Self.inputs(c, seed: 40)
+            let reference = Self.reference(c, q: x[0].scalars, k: x[1].scalars, v: x[2].scalars)
+            expectClose(scaledDotProductAttention(q: x[0], k: x[1], v: x[2], causal: c.causal), reference,
+                        rtol: 1e-4, atol: 1e-5, "no graph")
+            let leaves = x.map { t -> Tensor in let l = t.clone(); l.requiresGrad = true; return l }
+            let y = scaledDotProductAttention(q: leaves[0], k: leaves[1], v: leaves[2], causal: c.causal)
+            expectClose(y, reference, rtol: 1e-4, atol: 1e-5, "with a graph")
+            var mask = [Float](repeating: 0, count: c.t * c.s)
+            for t in 0..<c.t { for s in 0..<c.s where c.causal && s > t + c.s - c.t { mask[t * c.s + s] = -.infinity } }
+            let scores = leaves[0].matmul(leaves[1].transposed(1, 2)) * (1 / Float(c.d).squareRoot())
+                + Tensor(shape: [c.t, c.s], mask)
+            let composed = softmax(scores, axis: -1).matmul(leaves[2])
+            let r = seededNormal(y.shape, seed: 41)
+            let got = (y * r).sum().gradients(with: leaves), want = (composed * r).sum().gradients(with: leaves)
+            for (name, (a, b)) in zip(["dq", "dk", "dv"], zip(got, want)) {
+                expectClose(a, b, rtol: 1e-3, atol: 1e-5, Comment(rawValue: name))
+            }
+        }
+
         @Test("causal: the first query sees only the first key, so its output is v[0]")
         func causalFirstRow() {
             let q = seededNormal([1, 3, 2], seed: 30), k = seededNormal([1, 3, 2], seed: 31), v = seededNormal([1, 3, 2], seed: 32)

@@ -54,6 +54,7 @@ let chapters: [Target] = [
     .executableTarget(name: "01-pixels", dependencies: chapterDependencies, path: "Chapters/01-pixels"),
     .executableTarget(name: "02-vqvae", dependencies: chapterDependencies, path: "Chapters/02-vqvae"),
     .executableTarget(name: "03-vqgan", dependencies: chapterDependencies, path: "Chapters/03-vqgan"),
+    .executableTarget(name: "04-transformer", dependencies: chapterDependencies, path: "Chapters/04-transformer"),
     .executableTarget(name: "05-conditioning", dependencies: chapterDependencies, path: "Chapters/05-conditioning"),
 ]
 

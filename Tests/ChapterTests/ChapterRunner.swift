@@ -15,10 +15,14 @@ enum ChapterRunner {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The chapter's executable, release build first.
+    /// The chapter's executable, release builds first: each configuration beside the running test
+    /// binary (whatever `--scratch-path` built it), then in `.build`.
     static func executable(_ name: String) -> URL? {
-        for configuration in ["release", "debug"] {
-            let url = root.appendingPathComponent(".build/\(configuration)/\(name)")
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let builds = [here.deletingLastPathComponent(), root.appendingPathComponent(".build")]
+        let folders = ["release", "debug"].flatMap { configuration in builds.map { $0.appendingPathComponent(configuration) } }
+        for folder in folders {
+            let url = folder.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
         return nil

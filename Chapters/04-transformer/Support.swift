@@ -1,0 +1,110 @@
+import Foundation
+import NN
+import Taming
+import Tensors
+import Workbook
+
+// Plumbing for chapter 04 that the book need not show: finding chapter 03's VQGAN in the cache,
+// and keeping a training curve beside a cached model.
+
+/// A finished chapter-03 VQGAN in the cache: its autoencoder, and the file's name.
+struct CachedFirstStage {
+    var autoencoder: VQModel
+    var file: String
+    /// Steps of the VQGAN's own training (after its shared warm-up).
+    var steps: Int
+}
+
+enum Chapter03Cache {
+    /// Chapter 03 saves its f = 4 VQGAN as `03-vqgan-f4-<n>-steps-<tags>.safetensors`, the tags
+    /// (`quick`, the seed, the `--data` hash) as this run's; with non-default options a hash
+    /// follows `f4`, and those are not the book's model. The finished file with the most steps
+    /// is restored into chapter 03's architecture (the workbook recipe at f = 4, a discriminator
+    /// of 32 channels and 2 stages). Files that are unfinished or do not fit are skipped, with a
+    /// warning for the latter.
+    static func find(in cache: CheckpointCache, console: Console) -> CachedFirstStage? {
+        let prefix = "03-vqgan-f4-", suffix = "-steps-" + cache.tags.joined(separator: "-") + ".safetensors"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: cache.folder.path)) ?? []
+        let candidates = names.compactMap { name -> (steps: Int, name: String)? in
+            guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count,
+                  let steps = Int(name.dropFirst(prefix.count).dropLast(suffix.count)) else { return nil }
+            return (steps, name)
+        }.sorted { $0.steps > $1.steps }
+        for candidate in candidates {
+            let url = cache.folder.appendingPathComponent(candidate.name)
+            // "workbook.finished" is the cache's mark of a completed training run.
+            guard let file = try? SafeTensors.read(from: url), file.metadata["workbook.finished"] == "true" else { continue }
+            var rng = RandomGenerator(seed: 0)
+            let vqgan = VQGAN(VQRecipe.named(.workbook).autoencoder, discriminator: DiscriminatorConfig(ndf: 32, layers: 2),
+                              rng: &rng)
+            do {
+                try Checkpoint.restore(file.dictionary.filter { !$0.key.hasPrefix(Checkpoint.optimizerPrefix) },
+                                       into: vqgan, source: url.relativePath)
+            } catch {
+                console.warning("\(url.relativePath) does not fit chapter 03's VQGAN (\(Chapter.message(for: error))); skipped")
+                continue
+            }
+            return CachedFirstStage(autoencoder: vqgan.autoencoder, file: url.relativePath, steps: candidate.steps)
+        }
+        return nil
+    }
+}
+
+/// A GPT's training curve, kept beside its cached checkpoint so that a run that loads the model
+/// still draws it: bits per token on training batches, and on fixed sets of training and
+/// held-out sequences at intervals.
+struct TrainingCurve: Codable {
+    var steps: [Int] = []
+    var batchBits: [Double] = []
+    var evaluationSteps: [Int] = []
+    var trainingBits: [Double] = []
+    var heldOutBits: [Double] = []
+    /// Wall-clock seconds of the whole training (across resumed runs), once finished.
+    var seconds: Double?
+
+    static func load(from url: URL) -> TrainingCurve? {
+        guard let data = try? Data(contentsOf: url) else { return nil }
+        return try? JSONDecoder().decode(TrainingCurve.self, from: data)
+    }
+
+    /// Writes atomically (a temporary file, then a rename).
+    func save(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do {
+            try encoder.encode(self).write(to: url, options: .atomic)
+        } catch {
+            throw WorkbookError("cannot write the training curve to \(url.relativePath): \(error.localizedDescription)")
+        }
+    }
+
+    /// Drops everything recorded from `step` on (a resumed run records those steps again).
+    mutating func truncate(at step: Int) {
+        let keep = steps.firstIndex { $0 > step } ?? steps.count
+        steps.removeSubrange(keep...); batchBits.removeSubrange(keep...)
+        let kept = evaluationSteps.firstIndex { $0 > step } ?? evaluationSteps.count
+        evaluationSteps.removeSubrange(kept...); trainingBits.removeSubrange(kept...); heldOutBits.removeSubrange(kept...)
+    }
+
+    /// The step with the lowest held-out bits, and those bits.
+    var bestHeldOut: (step: Int, bits: Double)? {
+        guard let i = heldOutBits.indices.min(by: { heldOutBits[$0] < heldOutBits[$1] }) else { return nil }
+        return (evaluationSteps[i], heldOutBits[i])
+    }
+}
+
+/// A trailing moving average over `window` values (shorter at the start).
+func movingAverage(_ values: [Double], window: Int) -> [Double] {
+    var out: [Double] = [], sum = 0.0
+    for (i, v) in values.enumerated() {
+        sum += v
+        if i >= window { sum -= values[i - window] }
+        out.append(sum / Double(min(i + 1, window)))
+    }
+    return out
+}
+
+/// `text` right-aligned in `width` columns.
+func pad(_ text: String, _ width: Int) -> String {
+    String(repeating: " ", count: max(0, width - text.count)) + text
+}

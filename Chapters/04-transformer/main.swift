@@ -478,7 +478,7 @@ struct ComparisonRow {
     var stepSeconds: Double?
     var bitsPerPixel: Double?
     var samplePerImage: Double?
-    var frechet: Double
+    var frechet: Double?
     /// Detail below the 4-pixel scale, as a share of the real pictures'.
     var detail: Double
 }
@@ -529,7 +529,7 @@ let comparison = chapter.cell("Pixels against codes", "The same GPT on \(side / 
             _ = codeModel.sample(count: 1, sampler: codeSampler, rng: &rng)
         })
     }
-    let shown = min(8, count)
+    let shown = min(8, count, data.heldOutImages.shape[0])
     try PNGImage.write(ImageGrid(columns: shown, padding: 3).compose(
         [pixelSamples, codeSamples, data.heldOutImages].flatMap { batch in (0..<shown).map { upscaled(picture(batch, $0), by: 2) } }),
         to: chapter.figurePath("comparison.png").path)
@@ -537,21 +537,21 @@ let comparison = chapter.cell("Pixels against codes", "The same GPT on \(side / 
     // The judge, the distances, and the fine detail.
     let judge = try featureNetwork()
     let real = data.heldOutImages
-    let otherReal = try ImageSource.stacked(ProceduralDataset(seed: options.seed &+ 1, count: real.shape[0],
-                                                              width: side, height: side, split: .validation),
-                                            seed: options.seed)
-    let realStatistics = try GaussianStatistics(features: judge.pooledFeatures(real))
+    // A Gaussian needs two pictures at least; a --data folder may hold out fewer.
+    let realStatistics = real.shape[0] >= 2 ? try GaussianStatistics(features: judge.pooledFeatures(real)) : nil
     let realDetail = fineDetail(real, scale: f)
     func row(_ name: String, _ pictures: Tensor, tokens: Int?, pixels: Int, curve: TrainingCurve? = nil,
              bitsPerPixel: Double? = nil, cost: [(step: Double, sample: Double)] = []) throws -> ComparisonRow {
-        let statistics = try GaussianStatistics(features: judge.pooledFeatures(pictures))
+        let frechet = try realStatistics.map { reference in
+            try FrechetDistance.distance(reference, GaussianStatistics(features: judge.pooledFeatures(pictures)))
+        }
         return ComparisonRow(name: name, tokens: tokens, pixels: pixels, steps: curve?.steps.last,
                              trainSeconds: curve?.seconds, stepSeconds: median(cost.map(\.step)), bitsPerPixel: bitsPerPixel,
                              samplePerImage: median(cost.map(\.sample)),
-                             frechet: try FrechetDistance.distance(realStatistics, statistics),
+                             frechet: frechet,
                              detail: fineDetail(pictures, scale: f) / realDetail)
     }
-    let rows = [
+    var rows = [
         try row("pixel GPT", pixelSamples, tokens: pixelLayout.imageLength, pixels: small * small, curve: pixelCurve,
                 bitsPerPixel: pixelBits.bitsPerPixel, cost: pixelCost),
         try row("code GPT", codeSamples, tokens: layout.imageLength, pixels: side * side, curve: codeCurve,
@@ -559,8 +559,13 @@ let comparison = chapter.cell("Pixels against codes", "The same GPT on \(side / 
         try row("real, shrunk to \(small)×\(small)", upscaled(heldOutSmall, by: f), tokens: small * small, pixels: small * small),
         try row("first stage's reconstructions", data.reconstructions.clamped(min: -1, max: 1), tokens: layout.imageLength,
                 pixels: side * side),
-        try row("other real landscapes", otherReal, tokens: nil, pixels: side * side),
     ]
+    if options.data == nil {
+        let other = try ProceduralDataset(seed: options.seed &+ 1, count: real.shape[0], width: side, height: side,
+                                          split: .validation)
+        rows.append(try row("other real landscapes", ImageSource.stacked(other, seed: options.seed), tokens: nil,
+                            pixels: side * side))
+    }
     report(rows, count: count)
     return rows
 }
@@ -708,6 +713,7 @@ func trainStandInFirstStage() throws -> VQModel {
     let (train, _) = try ImageSource.datasets(data: options.data, validationData: options.valData, nativeCrops: false,
                                               side: 32, trainingCount: quick ? 256 : 4000, heldOutCount: 16,
                                               seed: options.seed)
+    training.batchSize = min(training.batchSize, train.count)      // a small --data folder
     let loader = try BatchLoader(dataset: train, batchSize: training.batchSize, seed: options.seed)
     return try chapter.cache.loadOrTrain("04-stand-in-f4", budget: .steps(settings.standInSteps), make: { () -> VQModel in
         var rng = RandomGenerator(seed: options.seed)
@@ -850,7 +856,7 @@ func report(_ rows: [ComparisonRow], count: Int) {
                              + pad(row.tokens.map { "\($0)" } ?? "-", 8) + pad("\(row.pixels)", 8)
                              + pad(row.steps.map { "\($0)" } ?? "-", 7) + pad(text(row.trainSeconds, "%.0f s"), 10)
                              + pad(text(perStep, "%.0f"), 9) + pad(text(row.bitsPerPixel, "%.3f"), 12)
-                             + pad(text(row.samplePerImage, "%.3f"), 12) + pad(String(format: "%.2f", row.frechet), 9)
+                             + pad(text(row.samplePerImage, "%.3f"), 12) + pad(text(row.frechet, "%.2f"), 9)
                              + pad(String(format: "%.0f%%", 100 * row.detail), 8))
         table.append(.object([
             "pictures": .string(row.name), "tokens": row.tokens.map { .int($0) } ?? .null, "pixels": .int(row.pixels),
@@ -859,10 +865,10 @@ func report(_ rows: [ComparisonRow], count: Int) {
             "train_ms_per_step": perStep.map { .number($0, decimals: 1) } ?? .null,
             "bits_per_pixel": row.bitsPerPixel.map { .number($0) } ?? .null,
             "sample_seconds_per_image": row.samplePerImage.map { .number($0, decimals: 4) } ?? .null,
-            "frechet": .number(row.frechet), "fine_detail": .number(row.detail),
+            "frechet": row.frechet.map { .number($0) } ?? .null, "fine_detail": .number(row.detail),
         ]))
     }
-    chapter.console.line("  (Fréchet: \(count) pictures against \(data.heldOutImages.shape[0]) held-out \(side)×\(side) landscapes "
+    chapter.console.line("  (Fréchet: \(count) pictures against \(data.heldOutImages.shape[0]) held-out \(side)×\(side) pictures "
                          + "in chapter 03's judge's features, lower is closer; detail: below the 4-pixel scale, "
                          + "as a share of real pictures')")
     chapter.record("comparison", JSONValue.array(table))

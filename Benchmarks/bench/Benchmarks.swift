@@ -17,10 +17,14 @@ struct Benchmark {
     let shape: String
     let flops: Double?
     let bytes: Double?
+    /// Items one run produces and their unit (e.g. 256 "tok"), printed as a rate per second.
+    let items: (count: Double, unit: String)?
     let prepare: () -> () -> Void
 
-    init(_ name: String, _ shape: String, flops: Double?, bytes: Double? = nil, _ prepare: @escaping () -> () -> Void) {
-        self.name = name; self.shape = shape; self.flops = flops; self.bytes = bytes; self.prepare = prepare
+    init(_ name: String, _ shape: String, flops: Double?, bytes: Double? = nil,
+         items: (count: Double, unit: String)? = nil, _ prepare: @escaping () -> () -> Void) {
+        self.name = name; self.shape = shape; self.flops = flops; self.bytes = bytes; self.items = items
+        self.prepare = prepare
     }
 }
 

@@ -45,7 +45,7 @@ enum GPTBenchmarks {
             }
         } + [1, 8].map { rows in
             Benchmark("gpt.sample.kvcache.b\(rows)", "8L 8H 256C V512, \(rows)×\(sampledTokens) tok/run",
-                      flops: Double(rows) * sampleFlops) {
+                      flops: Double(rows) * sampleFlops, items: (Double(rows * sampledTokens), "tok")) {
                 var rng = RandomGenerator(seed: 8)
                 let model = GPT(config, rng: &rng)
                 let sampler = TokenSampler(topK: 100)

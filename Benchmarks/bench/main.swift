@@ -50,7 +50,7 @@ func run() throws {
         let body = b.prepare()
         let ms = Timing.medianMilliseconds(runs: options.runs, body)
         let m = Measurement(name: b.name, shape: b.shape, milliseconds: ms, flops: b.flops, bytes: b.bytes,
-                            sgemmGFLOPS: sgemmGFLOPS)
+                            items: b.items, sgemmGFLOPS: sgemmGFLOPS)
         print(options.json ? m.jsonLine : m.tableRow)
         fflush(stdout)
     }

@@ -158,7 +158,7 @@ let (trainData, heldOut, classNames, trainDataset, userMap) = chapter.cell(
 let firstStage = chapter.cell("The frozen first stage", "Chapter 03's VQGAN from the cache, or a stand-in.") {
     () throws -> (tokenizer: CodeTokenizer, name: String) in
     let model: VQModel, name: String
-    if let cached = CachedFirstStage.find(in: chapter.cache, console: chapter.console) {
+    if let cached = CachedFirstStage.find(in: chapter.cache) {
         chapter.console.line("loaded chapter 03's VQGAN (\(cached.steps) steps after its warm-up) from \(cached.file)")
         (model, name) = (cached.autoencoder, "03-vqgan-f4-\(cached.steps)")
         chapter.record("first_stage", "chapter 03 VQGAN")

@@ -45,6 +45,37 @@ public final class CheckpointCache {
         url(for: "\(name)-\(budget.label)")
     }
 
+    /// The finished model `name` with the most training steps, whatever its budget: how a later
+    /// chapter picks up a model an earlier chapter left (files `<name>-<n>-steps-<tags>`, with
+    /// this cache's tags). `make` builds an untrained model to restore into; unfinished files are
+    /// skipped, and files that do not fit `make`'s architecture are skipped with a warning.
+    /// Returns nil when no file qualifies.
+    public func latestFinished<Model: Module>(_ name: String, make: () -> Model)
+        -> (model: Model, url: URL, steps: Int)? {
+        let prefix = name + "-", suffix = "-steps" + tags.map { "-" + $0 }.joined() + ".safetensors"
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let candidates = files.compactMap { file -> (steps: Int, file: String)? in
+            guard file.hasPrefix(prefix), file.hasSuffix(suffix), file.count > prefix.count + suffix.count,
+                  let steps = Int(file.dropFirst(prefix.count).dropLast(suffix.count)) else { return nil }
+            return (steps, file)
+        }.sorted { $0.steps > $1.steps }
+        for candidate in candidates {
+            let url = folder.appendingPathComponent(candidate.file)
+            guard let saved = try? SafeTensors.read(from: url),
+                  (try? Self.state(from: saved.metadata))?.finished == true else { continue }
+            let model = make()
+            do {
+                try Checkpoint.restore(saved.dictionary.filter { !$0.key.hasPrefix(Checkpoint.optimizerPrefix) },
+                                       into: model, source: url.relativePath)
+            } catch {
+                console.warning("\(url.relativePath) does not fit \(name) (\(Chapter.message(for: error))); skipped")
+                continue
+            }
+            return (model, url, candidate.steps)
+        }
+        return nil
+    }
+
     /// Returns model `name` trained under `budget`: loaded from the cache if a finished checkpoint
     /// is there; otherwise made by `make` and trained by `train`, resuming from an interrupted
     /// checkpoint if there is one.

@@ -24,6 +24,28 @@ import Testing
         }
     }
 
+    @Test func latestFinishedPicksTheLongestFinishedRun() throws {
+        let folder = try temporaryFolder(), capture = Capture()
+        let cache = cache(in: folder, capture: capture)
+        #expect(cache.latestFinished("tiny", make: { TinyModel(value: 0) }) == nil)
+        var seen: [Int] = []
+        for steps in [2, 5, 3] {
+            _ = try cache.loadOrTrain("tiny", budget: .steps(steps), make: { TinyModel(value: 0) }) { model, session in
+                try train(model, session, seen: &seen)
+            }
+        }
+        // An unfinished longer run is passed over; so are other names' files.
+        let interruption = Interruption()
+        let stopping = self.cache(in: folder, capture: capture, interruption: interruption)
+        _ = try? stopping.loadOrTrain("tiny", budget: .steps(9), make: { TinyModel(value: 0) }) { model, session in
+            try train(model, session, seen: &seen, stopAt: 1, interruption: interruption)
+        }
+        let found = try #require(cache.latestFinished("tiny", make: { TinyModel(value: 0) }))
+        #expect(found.steps == 5 && found.url.lastPathComponent == "tiny-5-steps-seed0.safetensors")
+        #expect(found.model.weight.scalars.allSatisfy { $0 == 5 })
+        #expect(cache.latestFinished("tin", make: { TinyModel(value: 0) }) == nil)
+    }
+
     @Test func trainsOnceThenLoads() throws {
         let folder = try temporaryFolder(), capture = Capture()
         let cache = cache(in: folder, capture: capture)

@@ -106,6 +106,9 @@ public final class LayerCache {
 
     public init(capacity: Int) { self.capacity = capacity }
 
+    /// Forgets every position (keeping the storage), so that a new sequence can be read.
+    public func reset() { length = 0 }
+
     /// Appends the keys and values of t new positions, given as [B, t, C] with head h in columns
     /// h·hd ..< (h + 1)·hd (as the projections produce them).
     func append(keys k: Tensor, values v: Tensor, heads nh: Int) {

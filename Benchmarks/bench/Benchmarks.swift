@@ -141,6 +141,7 @@ enum Benchmarks {
             }
         })
         list += GPTBenchmarks.all
+        list += SlidingWindowBenchmarks.all
         list += VQBenchmarks.all
         list += VQGANBenchmarks.all
         return list

@@ -60,3 +60,58 @@ enum GPTBenchmarks {
         }
     }
 }
+
+/// The sliding window of chapter 06 at the reference's scale (issue #10): a GPT of 8 layers,
+/// width 256 (6.6 M parameters), a 16 × 16 window with 256 conditioning codes in front (a
+/// 512-token block), on the 64 × 64 code grid of a 1024² picture at f = 16.
+/// - `sliding.faithful`: the reference's algorithm, one full 511-token pass per code; a run
+///   draws 16 codes of an interior row (every code costs the same pass).
+/// - `sliding.strided8`: the cache-aware sampler, runs of 8 columns; a run draws one whole
+///   interior row of 64 codes. Rows near the top read shorter prefixes and rows near the bottom
+///   longer ones, in equal measure, so an interior row's rate is the grid's.
+/// Seconds for a whole 1024² picture = 4096 / (tokens per second). PyTorch 2 on this machine:
+/// 0.12–0.14 s per token for the faithful algorithm (issue #10).
+enum SlidingWindowBenchmarks {
+    static let imageCodes = 256, conditionValues = 256, side = 16, gridSide = 64
+
+    static var all: [Benchmark] {
+        let layout = TokenLayout(codebookSize: imageCodes, conditioningValues: conditionValues,
+                                 prefixLength: side * side, imageLength: side * side)
+        let config = TwoStageModel.transformerConfig(layout: layout, layers: 8, heads: 8, embeddingDim: 256)
+        let c = Double(config.embeddingDim), l = Double(config.layers)
+        let weights = l * 12 * c * c + c * Double(config.vocabularySize)
+        let block = Double(layout.blockSize)
+        let fullPass = 2 * weights * block + 4 * block * block * c * l
+        // Row 20 of 64: an interior row (its window 8 rows up, 8 down).
+        let row = 20 * gridSide
+        let cases: [(String, SlidingWindowMethod, Range<Int>)] = [
+            ("sliding.faithful", .faithful, (row + 24)..<(row + 40)),
+            ("sliding.strided8", .strided(8), row..<(row + gridSide)),
+        ]
+        return cases.map { name, method, positions in
+            let tokens = positions.count
+            return Benchmark(name, "8L 8H 256C, 16×16 window + 256 cond, \(tokens) tok/run",
+                             flops: name == "sliding.faithful" ? Double(tokens) * fullPass : 0,
+                             items: (Double(tokens), "tok")) {
+                var rng = RandomGenerator(seed: 9)
+                let gpt = GPT(config, rng: &rng)
+                var tokenizerRNG = RandomGenerator(seed: 10)
+                let firstStage = CodeTokenizer(autoencoder: VQModel(
+                    AutoencoderConfig(channels: 8, channelMultipliers: [1, 2], resBlocksPerLevel: 1, attentionResolutions: [],
+                                      zChannels: 4, embedDim: 4, codebookSize: imageCodes, resolution: 32),
+                    rng: &tokenizerRNG))
+                let model = TwoStageModel(firstStage: firstStage, transformer: gpt, layout: layout, grid: (side, side))
+                let cells = gridSide * gridSide
+                let given = [(0..<cells).map { _ in rng.int(below: imageCodes) }]
+                let conditioning = [GridConditioning.spatial((0..<cells).map { _ in rng.int(below: conditionValues) })]
+                let sampler = TokenSampler(topK: 100)
+                var run: UInt64 = 0
+                return {
+                    run += 1
+                    _ = model.sampleGrid(height: gridSide, width: gridSide, conditioning: conditioning, method: method,
+                                         sampler: sampler, seed: run, given: given, positions: positions)
+                }
+            }
+        }
+    }
+}

@@ -37,49 +37,109 @@ extension TwoStageModel {
     /// (inverse-CDF sampling with a shared uniform): the fraction of equal codes measures how far
     /// they are from each other. Returns B arrays of H·W codes, raster order; `onToken` is told
     /// how many positions of each grid are done.
+    ///
+    /// With `given` (B grids of H·W codes) and `positions` (raster indices), only those codes are
+    /// drawn and the given codes stand elsewhere: a picture continued downwards, or a band of
+    /// codes timed alone.
     public func sampleGrid(height: Int, width: Int, conditioning: [GridConditioning], method: SlidingWindowMethod,
-                           sampler: TokenSampler, seed: UInt64, onToken: ((Int) -> Void)? = nil) -> [[Int]] {
+                           sampler: TokenSampler, seed: UInt64, given: [[Int]]? = nil, positions: Range<Int>? = nil,
+                           onToken: ((Int) -> Void)? = nil) -> [[Int]] {
         let window = SlidingWindow(gridHeight: height, gridWidth: width, windowHeight: grid.height, windowWidth: grid.width)
         checkConditioning(conditioning, window: window)
+        precondition(given.map { $0.count == conditioning.count && $0.allSatisfy { $0.count == height * width } } ?? true  // invariant: a programming error, not user input
+                     && positions.map { $0.lowerBound >= 0 && $0.upperBound <= height * width } ?? true,
+                     "given grids of \(height)·\(width) codes, one per conditioning, and positions on the grid")
         var imageSampler = sampler
         imageSampler.tokenLimit = min(sampler.tokenLimit ?? layout.codebookSize, layout.codebookSize)
-        var codes = [[Int]](repeating: [Int](repeating: 0, count: height * width), count: conditioning.count)
-        let caches = transformer.makeCaches()
+        var codes = given ?? [[Int]](repeating: [Int](repeating: 0, count: height * width), count: conditioning.count)
+        var drawn = runs(of: window, method: method)
+        if let positions {
+            drawn = drawn.compactMap { run in
+                var run = run
+                let first = max(run.columns.lowerBound, positions.lowerBound - run.row * width)
+                let end = min(run.columns.upperBound, positions.upperBound - run.row * width)
+                guard first < end else { return nil }
+                run.placement.localColumn += first - run.columns.lowerBound
+                run.columns = first..<end
+                return run
+            }
+        }
         let wasTraining = transformer.isTraining
         transformer.eval()
         defer { transformer.train(wasTraining) }
         withNoGrad {
             var done = 0
-            for run in runs(of: window, method: method) {
-                let place = run.placement
-                let n = layout.prefixLength - 1 + place.localIndex(windowWidth: window.windowWidth)  // logit row of the run's first code
-                for cache in caches { cache.reset() }
-                if case .faithful = method {
-                    // The reference: the whole window, placeholders and all (the causal mask keeps
-                    // the codes after the new one out), and one logit row kept.
+            if case .faithful = method {
+                // The reference: for every code the whole window, placeholders and all (the
+                // causal mask keeps the codes after the new one out), and one logit row kept.
+                let caches = transformer.makeCaches()
+                for run in drawn {
+                    let n = layout.prefixLength - 1 + run.placement.localIndex(windowWidth: window.windowWidth)
+                    for cache in caches { cache.reset() }
                     let tokens = codes.indices.map { b in
-                        Array(windowTokens(b, place, window, codes, conditioning).dropLast())
+                        Array(windowTokens(b, run.placement, window, codes, conditioning).dropLast())
                     }
                     let logits = transformer.cachedForward(tokens, caches: caches)     // [B, P + N − 1, V]
-                    draw(logits, row: n, position: run.row * width + run.columns.lowerBound, into: &codes,
+                    draw(logits, rows: [n], positions: [run.row * width + run.columns.lowerBound], into: &codes,
                          sampler: imageSampler, seed: seed)
-                } else {
-                    var feed = codes.indices.map { b in
-                        Array(windowTokens(b, place, window, codes, conditioning).prefix(n + 1))
-                    }
-                    for (k, column) in run.columns.enumerated() {
-                        let logits = transformer.cachedForward(feed, caches: caches)   // [B, t, V]
-                        let position = run.row * width + column
-                        draw(logits, row: logits.shape[1] - 1, position: position, into: &codes, sampler: imageSampler,
-                             seed: seed)
-                        if k + 1 < run.columns.count { feed = codes.map { [$0[position]] } }
-                    }
+                    done += 1
+                    onToken?(done)
                 }
-                done += run.columns.count
+                return
+            }
+            // Cache-aware: runs in waves. A run needs the run to its left and, in the rows above,
+            // the codes up to its window's right edge; every run whose needs are met by earlier
+            // waves goes in the next wave, and the runs of a wave whose prefixes are equally long
+            // share one batch — one prefix pass, then one step per code for all of them. The
+            // codes each run sees are those the raster order would show it, and every code has
+            // its own random stream, so the waves draw exactly the codes of a run-by-run loop.
+            var pools: [Int: [LayerCache]] = [:]
+            for wave in waves(drawn, window: window) {
+                let groups = Dictionary(grouping: wave) {
+                    [$0.placement.localIndex(windowWidth: window.windowWidth), $0.columns.count]
+                }
+                for key in groups.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                    let group = groups[key]! // invariant: a key of the dictionary
+                    let members = group.flatMap { run in codes.indices.map { (run, $0) } }   // (run, grid)
+                    let caches = pools[members.count] ?? transformer.makeCaches()
+                    pools[members.count] = caches
+                    for cache in caches { cache.reset() }
+                    let n = layout.prefixLength + key[0]                                  // prefix tokens
+                    var feed = members.map { run, b in
+                        Array(windowTokens(b, run.placement, window, codes, conditioning).prefix(n))
+                    }
+                    for k in 0..<key[1] {
+                        let logits = transformer.cachedForward(feed, caches: caches)   // [R·B, t, V]
+                        let positions = members.map { run, _ in run.row * width + run.columns.lowerBound + k }
+                        draw(logits, rows: Array(repeating: logits.shape[1] - 1, count: members.count),
+                             positions: positions, grids: members.map(\.1), into: &codes, sampler: imageSampler, seed: seed)
+                        if k + 1 < key[1] { feed = zip(members, positions).map { [codes[$0.1][$1]] } }
+                    }
+                    done += group.count * key[1]
+                }
                 onToken?(done)
             }
         }
         return codes
+    }
+
+    /// The runs in waves: a run's wave is one more than the latest of the run to its left and
+    /// the run of the row above that holds its window's right edge (given codes, outside the
+    /// runs, are ready from the start).
+    func waves(_ runs: [WindowRun], window: SlidingWindow) -> [[WindowRun]] {
+        var waveAt = [Int](repeating: 0, count: window.gridHeight * window.gridWidth)   // per code: its run's wave
+        var waves: [[WindowRun]] = []
+        for run in runs {
+            let row = run.row * window.gridWidth
+            let left = run.columns.lowerBound > 0 ? waveAt[row + run.columns.lowerBound - 1] : 0
+            let edge = min(window.gridWidth - 1, run.placement.left + window.windowWidth - 1)
+            let above = run.row > 0 ? waveAt[row - window.gridWidth + edge] : 0
+            let wave = max(left, above) + 1
+            for column in run.columns { waveAt[row + column] = wave }
+            if waves.count < wave { waves.append(contentsOf: Array(repeating: [], count: wave - waves.count)) }
+            waves[wave - 1].append(run)
+        }
+        return waves
     }
 
     /// The distributions over the K codes that `method`'s windows predict for every position of
@@ -167,12 +227,15 @@ extension TwoStageModel {
         return prefix + window.crop(codes[b], top: place.top, left: place.left)
     }
 
-    /// Draws the code of `position` in every grid from logit row `row` of [B, t, V].
-    private func draw(_ logits: Tensor, row: Int, position: Int, into codes: inout [[Int]], sampler: TokenSampler,
-                      seed: UInt64) {
+    /// Draws, for each sequence i of logits [S, t, V], the code at `positions[i]` of grid
+    /// `grids[i]` (default: one sequence per grid) from logit row `rows[i]`; with one position
+    /// for all sequences, the sequences are the grids.
+    private func draw(_ logits: Tensor, rows: [Int], positions: [Int], grids: [Int]? = nil, into codes: inout [[Int]],
+                      sampler: TokenSampler, seed: UInt64) {
         let (t, v) = (logits.shape[1], logits.shape[2])
-        for b in codes.indices {
-            let start = (b * t + row) * v
+        for i in 0..<logits.shape[0] {
+            let (b, position) = grids.map { ($0[i], positions[i]) } ?? (i, positions[0])
+            let start = (i * t + (rows.count == 1 ? rows[0] : rows[i])) * v
             let one = Tensor.make([1, v]) { $0.baseAddress!.update(from: logits.storage.pointer + start, count: v) }
             var rng = RandomGenerator(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(b * 0x1_0000_0000 + position + 1))
             codes[b][position] = sampler(one, rng: &rng)[0]

@@ -24,21 +24,48 @@ public enum TiledCodes {
         return starts
     }
 
-    /// The h·w codes (raster) of a grid encoded tile by tile: `encode(top, left, height, width)`
-    /// gives the codes of the crop with that corner and size (in codes, raster); each tile of
-    /// `tile` × `tile` is read with `margin` codes of context around it.
-    public static func encode(height h: Int, width w: Int, tile: Int, margin: Int,
-                              _ encode: (_ top: Int, _ left: Int, _ height: Int, _ width: Int) throws -> [Int]) rethrows -> [Int] {
-        var codes = [Int](repeating: 0, count: h * w)
-        for ty in starts(extent: h, tile: tile, step: tile) {
-            for tx in starts(extent: w, tile: tile, step: tile) {
-                let (th, tw) = (min(tile, h), min(tile, w))
+    /// A crop of a code grid: its top-left corner and size, in codes.
+    public struct Crop: Hashable, Sendable {
+        public var top: Int, left: Int, height: Int, width: Int
+    }
+
+    /// The h·w codes (raster) of a grid encoded tile by tile: each tile of `tile` × `tile` is read
+    /// with `margin` codes of context around it (clamped at the borders), and only its own codes
+    /// are kept. `encode` gives the codes (raster) of crops of one size, up to `batchSize` at a
+    /// time.
+    public static func encode(height h: Int, width w: Int, tile: Int, margin: Int, batchSize: Int = 16,
+                              _ encode: ([Crop]) throws -> [[Int]]) rethrows -> [Int] {
+        let (th, tw) = (min(tile, h), min(tile, w))
+        var tiles: [(tile: Crop, crop: Crop)] = []
+        for ty in starts(extent: h, tile: th, step: th) {
+            for tx in starts(extent: w, tile: tw, step: tw) {
                 let top = max(0, ty - margin), left = max(0, tx - margin)
                 let bottom = min(h, ty + th + margin), right = min(w, tx + tw + margin)
-                let crop = try encode(top, left, bottom - top, right - left)
-                let cw = right - left
-                for r in ty..<(ty + th) {
-                    for c in tx..<(tx + tw) { codes[r * w + c] = crop[(r - top) * cw + (c - left)] }
+                tiles.append((Crop(top: ty, left: tx, height: th, width: tw),
+                              Crop(top: top, left: left, height: bottom - top, width: right - left)))
+            }
+        }
+        var codes = [Int](repeating: 0, count: h * w)
+        // Crops of one size go together (the interior's are all alike; the borders' are cut).
+        var sizes: [[Int]: [Int]] = [:]
+        var order: [[Int]] = []
+        for (i, t) in tiles.enumerated() {
+            let key = [t.crop.height, t.crop.width]
+            if sizes[key] == nil { order.append(key) }
+            sizes[key, default: []].append(i)
+        }
+        for key in order {
+            let members = sizes[key]! // invariant: filled just above
+            for start in Swift.stride(from: 0, to: members.count, by: max(batchSize, 1)) {
+                let chunk = Array(members[start..<min(members.count, start + max(batchSize, 1))])
+                let encoded = try encode(chunk.map { tiles[$0].crop })
+                for (i, crop) in zip(chunk, encoded) {
+                    let (t, c) = tiles[i]
+                    for r in t.top..<(t.top + t.height) {
+                        for col in t.left..<(t.left + t.width) {
+                            codes[r * w + col] = crop[(r - c.top) * c.width + (col - c.left)]
+                        }
+                    }
                 }
             }
         }
@@ -65,9 +92,13 @@ extension CodeTokenizer {
         guard let (h, w) = grid(imageHeight: image.shape[2], imageWidth: image.shape[3]), image.shape[0] == 1 else {
             preconditionFailure("one picture whose sides are multiples of \(f), not \(image.shape)") // invariant: callers size pictures
         }
-        return TiledCodes.encode(height: h, width: w, tile: tile, margin: margin) { top, left, ch, cw in
-            let crop = image.slice(axis: 2, (top * f)..<((top + ch) * f)).slice(axis: 3, (left * f)..<((left + cw) * f))
-            return order.raster(fromSequence: encode(crop)[0], height: ch, width: cw)
+        return TiledCodes.encode(height: h, width: w, tile: tile, margin: margin) { crops in
+            let pictures = concat(crops.map { c in
+                image.slice(axis: 2, (c.top * f)..<((c.top + c.height) * f)).slice(axis: 3, (c.left * f)..<((c.left + c.width) * f))
+            }, axis: 0)
+            return encode(pictures, batchSize: crops.count).map {
+                order.raster(fromSequence: $0, height: crops[0].height, width: crops[0].width)
+            }
         }
     }
 
@@ -128,11 +159,17 @@ extension VQSegmentationModel {
         guard labels.count == height * width else {
             throw ConditioningError.shapeMismatch("\(labels.count) labels for a map of \(width)×\(height)")
         }
-        return try TiledCodes.encode(height: height / f, width: width / f, tile: tile, margin: margin) { top, left, ch, cw in
-            var crop: [UInt8] = []
-            crop.reserveCapacity(ch * cw * f * f)
-            for y in (top * f)..<((top + ch) * f) { crop += labels[(y * width + left * f)..<(y * width + (left + cw) * f)] }
-            return try codes(for: crop, batch: 1, height: ch * f, width: cw * f)
+        return try TiledCodes.encode(height: height / f, width: width / f, tile: tile, margin: margin) { crops in
+            var labelsOfCrops: [UInt8] = []
+            for c in crops {
+                for y in (c.top * f)..<((c.top + c.height) * f) {
+                    labelsOfCrops += labels[(y * width + c.left * f)..<(y * width + (c.left + c.width) * f)]
+                }
+            }
+            let n = crops[0].height * crops[0].width
+            let codes = try codes(for: labelsOfCrops, batch: crops.count, height: crops[0].height * f,
+                                  width: crops[0].width * f)
+            return (0..<crops.count).map { Array(codes[($0 * n)..<(($0 + 1) * n)]) }
         }
     }
 }

@@ -85,6 +85,27 @@ import Testing
         #expect(faithful != other, "another seed draws other codes")
     }
 
+    /// Each code a greedy sampler draws is the most likely code of its window given the codes
+    /// drawn before it — which is what teacher forcing on the finished grid computes, with the
+    /// same windows. So the waves of the cache-aware sampler show every run exactly the context
+    /// the raster order would.
+    @Test(arguments: [SlidingWindowMethod.faithful, .strided(2), .strided(3), .strided(4)])
+    func greedyCodesAreTheArgmaxOfTheirWindows(method: SlidingWindowMethod) {
+        let model = TwoStageModelTests.model(prefix: 16)
+        var rng = RandomGenerator(seed: 6)
+        let (h, w) = (7, 11)
+        let conditioning = (0..<2).map { _ in GridConditioning.spatial((0..<(h * w)).map { _ in rng.int(below: 3) }) }
+        let codes = model.sampleGrid(height: h, width: w, conditioning: conditioning, method: method, sampler: .greedy, seed: 1)
+        let distributions = model.gridDistributions(codes: codes, height: h, width: w, conditioning: conditioning, method: method)
+        let p = distributions.scalars
+        for b in 0..<2 {
+            for position in 0..<(h * w) {
+                let row = Array(p[((b * h * w + position) * 8)..<((b * h * w + position + 1) * 8)])
+                #expect(codes[b][position] == row.indices.max { row[$0] < row[$1] }!, "grid \(b), code \(position)")
+            }
+        }
+    }
+
     /// Teacher-forced distributions: each row sums to 1; the stride-1 distributions are the
     /// faithful ones; and the distribution at a position is the softmax of the window's logits,
     /// computed here from one ordinary forward pass of that window.

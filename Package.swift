@@ -32,6 +32,8 @@ let library: [Target] = [
     .target(name: "Datasets", dependencies: ["Tensors", "Imaging"]),
     .target(name: "Taming", dependencies: ["Tensors", "NN"]),
     .target(name: "Workbook", dependencies: ["Tensors", "NN", "Imaging", "Diagrams", argumentParser]),
+    // The models one chapter leaves in the cache for the next, and how to find them.
+    .target(name: "BookModels", dependencies: ["Tensors", "Taming", "Workbook"]),
 ]
 
 // MARK: - Tools: benchmarks and the book's weaver
@@ -46,7 +48,7 @@ let tools: [Target] = [
 // MARK: - Chapters: one executable per chapter; each main.swift is the chapter
 
 let chapterDependencies: [Target.Dependency] = [
-    "Tensors", "NN", "Imaging", "Diagrams", "Datasets", "Taming", "Workbook",
+    "Tensors", "NN", "Imaging", "Diagrams", "Datasets", "Taming", "Workbook", "BookModels",
     argumentParser,
 ]
 
@@ -56,6 +58,7 @@ let chapters: [Target] = [
     .executableTarget(name: "03-vqgan", dependencies: chapterDependencies, path: "Chapters/03-vqgan"),
     .executableTarget(name: "04-transformer", dependencies: chapterDependencies, path: "Chapters/04-transformer"),
     .executableTarget(name: "05-conditioning", dependencies: chapterDependencies, path: "Chapters/05-conditioning"),
+    .executableTarget(name: "06-megapixel", dependencies: chapterDependencies, path: "Chapters/06-megapixel"),
 ]
 
 // MARK: - Tests: one target per module

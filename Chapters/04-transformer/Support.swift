@@ -4,33 +4,8 @@ import Taming
 import Tensors
 import Workbook
 
-// Plumbing for chapter 04 that the book need not show: finding chapter 03's VQGAN in the cache,
-// and keeping a training curve beside a cached model.
-
-/// A finished chapter-03 VQGAN in the cache: its autoencoder, and the file's name.
-struct CachedFirstStage {
-    var autoencoder: VQModel
-    var file: String
-    /// Steps of the VQGAN's own training (after its shared warm-up).
-    var steps: Int
-}
-
-enum Chapter03Cache {
-    /// Chapter 03 saves its f = 4 VQGAN as `03-vqgan-f4-<n>-steps-<tags>.safetensors`, the tags
-    /// (`quick`, the seed, the `--data` hash) as this run's; with non-default options a hash
-    /// follows `f4`, and those are not the book's model. The finished file with the most steps
-    /// is restored into chapter 03's architecture (the workbook recipe at f = 4, a discriminator
-    /// of 32 channels and 2 stages). Files that are unfinished or do not fit are skipped, with a
-    /// warning for the latter.
-    static func find(in cache: CheckpointCache) -> CachedFirstStage? {
-        guard let found = cache.latestFinished("03-vqgan-f4", make: { () -> VQGAN in
-            var rng = RandomGenerator(seed: 0)
-            return VQGAN(VQRecipe.named(.workbook).autoencoder, discriminator: DiscriminatorConfig(ndf: 32, layers: 2),
-                         rng: &rng)
-        }) else { return nil }
-        return CachedFirstStage(autoencoder: found.model.autoencoder, file: found.url.relativePath, steps: found.steps)
-    }
-}
+// Plumbing for chapter 04 that the book need not show: keeping a training curve beside a cached
+// model.
 
 /// A GPT's training curve, kept beside its cached checkpoint so that a run that loads the model
 /// still draws it: bits per token on training batches, and on fixed sets of training and

@@ -30,6 +30,7 @@
 //: `spiral-in`, `spiral-out`, `random`) reads the codes in another order, `--pkeep 0.9` turns
 //: on the reference's input corruption, `--data DIR` trains on your own pictures.
 import ArgumentParser
+import BookModels
 import Datasets
 import Diagrams
 import Foundation
@@ -108,7 +109,7 @@ let side = settings.side
 let firstStage = chapter.cell("The frozen first stage", "Chapter 03's VQGAN from the cache, or a stand-in.") {
     () throws -> (tokenizer: CodeTokenizer, name: String) in
     let model: VQModel, name: String
-    if let cached = Chapter03Cache.find(in: chapter.cache) {
+    if let cached = CachedFirstStage.find(in: chapter.cache) {
         chapter.console.line("loaded chapter 03's VQGAN (\(cached.steps) steps after its warm-up) from \(cached.file)")
         (model, name) = (cached.autoencoder, "03-vqgan-f4-\(cached.steps)-steps")
         chapter.record("first_stage", "chapter 03 VQGAN")

@@ -37,6 +37,7 @@
 //: 03's VQGAN is in the cache; `--quick` takes seconds). `--segmentation my-map.png` paints
 //: your own map: a PNG of class indices (start from `drawn-map-labels.png`).
 import ArgumentParser
+import BookModels
 import Datasets
 import Diagrams
 import Foundation

@@ -19,10 +19,25 @@ public struct GPTConfig: Codable, Equatable, Sendable {
     public var embeddingDim: Int
     /// Dropout on embeddings, attention weights and residual branches (0 in most reference configs).
     public var dropout: Float
+    /// nil (the reference): every position has its own row of the position table. A period p:
+    /// position i reads row i mod p, so that with a prefix of p conditioning tokens the code at
+    /// window place j and the conditioning token at the same place share one position vector —
+    /// the alignment of a map with its picture is then given, not learned pair by pair
+    /// (chapter 06's concession to a five-minute budget).
+    public var positionPeriod: Int?
 
-    public init(vocabularySize: Int, blockSize: Int, layers: Int, heads: Int, embeddingDim: Int, dropout: Float = 0) {
+    public init(vocabularySize: Int, blockSize: Int, layers: Int, heads: Int, embeddingDim: Int, dropout: Float = 0,
+                positionPeriod: Int? = nil) {
+        precondition(positionPeriod.map { $0 > 0 } ?? true, "a position period must be positive") // invariant: configs are made in code
         self.vocabularySize = vocabularySize; self.blockSize = blockSize; self.layers = layers
         self.heads = heads; self.embeddingDim = embeddingDim; self.dropout = dropout
+        self.positionPeriod = positionPeriod
+    }
+
+    /// The row of the position table that position `i` reads.
+    @inline(__always) public func positionRow(_ i: Int) -> Int {
+        if let positionPeriod { return i % positionPeriod }
+        return i
     }
 
     /// Trainable scalars of a GPT with this configuration: embeddings, 12·C² + 13·C per block
@@ -254,7 +269,9 @@ public final class GPT: Module {
         if let caches { return cachedForward(tokens, caches: caches) }    // GPTInference.swift
         let c = config.embeddingDim
         let tok = tok_emb(tokens.flatMap { $0 }).reshaped([b, t, c])           // [B, T, C]
-        let pos = pos_emb.slice(axis: 1, start..<(start + t))                  // [1, T, C]
+        let pos = config.positionPeriod == nil ? pos_emb.slice(axis: 1, start..<(start + t))    // [1, T, C]
+            : embedding((start..<(start + t)).map(config.positionRow), weight: pos_emb.reshaped([config.blockSize, c]))
+                .reshaped([1, t, c])
         var x = drop(tok + pos)
         for (i, block) in blocks.enumerated() { x = block(x, cache: caches?[i]) }
         return recordShapes(inputShapes: [[b, t]], output: head(ln_f(x)))    // [B, T, V]

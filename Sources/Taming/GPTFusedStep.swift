@@ -97,12 +97,12 @@ final class FusedStep {
         // x0 = tok_emb[token] + pos_emb[position]
         var x = buffer(n * c)
         let emb = model.tok_emb.weight.storage.pointer, pos = model.pos_emb.storage.pointer
-        let vocab = model.config.vocabularySize, (c, t) = (self.c, self.t)
+        let vocab = model.config.vocabularySize, (c, t) = (self.c, self.t), config = model.config
         tokens.withUnsafeBufferPointer { tok in
             Parallel.forRanges(n, grain: 64) { rows in
                 for r in rows {
                     precondition(tok[r] >= 0 && tok[r] < vocab, "token \(tok[r]) outside 0..<\(vocab)") // invariant: a programming error, not user input
-                    let e = emb + tok[r] * c, p = pos + (r % t) * c, o = x + r * c
+                    let e = emb + tok[r] * c, p = pos + config.positionRow(r % t) * c, o = x + r * c
                     for j in 0..<c { o[j] = e[j] + p[j] }
                 }
             }
@@ -414,10 +414,12 @@ final class FusedStep {
                 }
             }
         }
-        Parallel.forRanges(t, grain: 8) { positions in
-            for p in positions {
-                let row = dPos + p * c
-                for i in 0..<b { let g = dx + (i * t + p) * c; for j in 0..<c { row[j] += g[j] } }
+        // Parallel over columns: with a position period, several positions share a row.
+        let config = model.config
+        Parallel.forRanges(c, grain: 16) { cols in
+            for p in 0..<t {
+                let row = dPos + config.positionRow(p) * c
+                for i in 0..<b { let g = dx + (i * t + p) * c; for j in cols { row[j] += g[j] } }
             }
         }
     }

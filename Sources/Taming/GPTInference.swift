@@ -22,7 +22,7 @@ extension GPT {
         }
         var x = Tensor.make([b, t, c]) { out in                                  // [B, t, C]
             for (r, token) in flat.enumerated() {
-                let e = emb + token * c, p = pos + (start + r % t) * c
+                let e = emb + token * c, p = pos + config.positionRow(start + r % t) * c
                 for j in 0..<c { out[r * c + j] = e[j] + p[j] }
             }
         }

@@ -89,6 +89,37 @@ import Testing
         expectClose(concat(pieces, axis: 1), full, rtol: 1e-4, atol: 1e-5)
     }
 
+    /// With a position period, position i reads row i mod p of the table — in the autodiff
+    /// forward, the hand-written step (loss and every gradient, the table's rows summing the
+    /// gradients of the positions that share them) and the cached inference alike; and it is a
+    /// different model from the one without.
+    @Test func positionPeriodSharesRowsEverywhere() {
+        var config = Self.tiny
+        config.positionPeriod = 4
+        let fused = Self.model(config, seed: 3), reference = Self.model(config, seed: 3)
+        let inputs = Self.randomTokens(2, 11, seed: 6), targets = Self.randomTokens(2, 11, seed: 7)
+        let fusedLoss = fused.fusedLossAndGradients(inputs: inputs, targets: targets)
+        let loss = reference.loss(inputs: inputs, targets: targets)
+        loss.backward()
+        expectClose(fusedLoss, loss.item, rtol: 1e-5)
+        for ((name, p), (_, q)) in zip(fused.namedParameters(), reference.namedParameters()) {
+            expectClose(p.grad!, q.grad!, rtol: 1e-3, atol: 2e-5, "gradient of \(name)")
+        }
+        // Rows 4 … of the table are never read, so they get no gradient.
+        #expect(reference.pos_emb.grad!.slice(axis: 1, 4..<12).scalars.allSatisfy { $0 == 0 })
+        reference.eval()
+        let full = withNoGrad { reference(inputs) }
+        let caches = reference.makeCaches()
+        let pieces = withNoGrad {
+            [reference(inputs.map { Array($0[0..<5]) }, caches: caches)]
+                + (5..<11).map { p in reference(inputs.map { [$0[p]] }, caches: caches) }
+        }
+        expectClose(concat(pieces, axis: 1), full, rtol: 1e-4, atol: 1e-5)
+        let unshared = Self.model(Self.tiny, seed: 3)
+        unshared.eval()
+        #expect(withNoGrad { unshared(inputs) }.scalars != full.scalars)
+    }
+
     /// With the same generator, cached and recomputing generation draw the same tokens.
     @Test func cachedAndRecomputedGenerationAgree() {
         let model = Self.model()

@@ -499,12 +499,7 @@ func max8(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
 
 /// GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)), the exact form of torch.nn.GELU().
 func geluForward(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-    Parallel.forRanges(count, grain: 16_384) { r in
-        for i in r {
-            let v = x[i], z = v * 0.707_106_78
-            y[i] = 0.5 * v * (1 + fastErf(z, expMinusSquare: fastExp(-z * z)))
-        }
-    }
+    Parallel.forRanges(count, grain: 16_384) { r in fastGELU(x + r.lowerBound, y + r.lowerBound, count: r.count) }
 }
 
 /// g ← g · GELU′(x) with GELU′(x) = Φ(x) + x·φ(x), in place; e^(−x²/2) serves both terms.

@@ -24,4 +24,21 @@ import Testing
             #expect(fast == -fastErf(-z, expMinusSquare: Foundation.exp(-z * z)))
         }
     }
+
+    /// The eight-lane GELU against ½x(1 + erf(x/√2)) with libm's erf, over a range wider than
+    /// activations reach, with a count that leaves a ragged tail; in place as well.
+    @Test func vectorGELUMatchesTheErfForm() {
+        let xs = (0..<4003).map { Float($0 - 2001) / 200 }      // −10.005 … 10.005
+        var ys = [Float](repeating: .nan, count: xs.count)
+        xs.withUnsafeBufferPointer { x in
+            ys.withUnsafeMutableBufferPointer { y in fastGELU(x.baseAddress!, y.baseAddress!, count: xs.count) }
+        }
+        for (x, y) in zip(xs, ys) {
+            let exact = Float(0.5 * Double(x) * (1 + Foundation.erf(Double(x) / 2.0.squareRoot())))
+            #expect(Swift.abs(y - exact) <= 1e-6 + 2e-6 * Swift.abs(exact), "GELU(\(x)): \(y) vs \(exact)")
+        }
+        var inPlace = xs
+        inPlace.withUnsafeMutableBufferPointer { p in fastGELU(p.baseAddress!, p.baseAddress!, count: p.count) }
+        #expect(inPlace == ys)
+    }
 }

@@ -33,7 +33,7 @@ let library: [Target] = [
     .target(name: "Taming", dependencies: ["Tensors", "NN"]),
     .target(name: "Workbook", dependencies: ["Tensors", "NN", "Imaging", "Diagrams", argumentParser]),
     // The models one chapter leaves in the cache for the next, and how to find them.
-    .target(name: "BookModels", dependencies: ["Tensors", "Taming", "Workbook"]),
+    .target(name: "BookModels", dependencies: ["Tensors", "NN", "Taming", "Workbook"]),
 ]
 
 // MARK: - Tools: benchmarks and the book's weaver

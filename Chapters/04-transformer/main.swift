@@ -720,20 +720,9 @@ func trainStandInFirstStage() throws -> VQModel {
                                               seed: options.seed)
     training.batchSize = min(training.batchSize, train.count)      // a small --data folder
     let loader = try BatchLoader(dataset: train, batchSize: training.batchSize, seed: options.seed)
-    return try chapter.cache.loadOrTrain("04-stand-in-f4", budget: .steps(settings.standInSteps), make: { () -> VQModel in
-        var rng = RandomGenerator(seed: options.seed)
-        return VQModel(recipe.autoencoder, rng: &rng)
-    }) { model, session in
-        let trainer = VQTrainer(model: model, config: training, seed: options.seed &+ 1)
-        try session.include(trainer.optimizer, as: "ae")
-        if session.isResuming { trainer.resume() }
-        try session.run { step in
-            trainer.scheduleLearningRate(progress: session.fractionSpent(step: step))
-            let batch = loader.batch(epoch: step / loader.batchesPerEpoch, position: step % loader.batchesPerEpoch)
-            let losses = trainer.step(batch.images, step: step)
-            try guardFinite(losses.reconstruction, step: step)
-            return ["rec": losses.reconstruction, "usage": losses.batchUsage]
-        }
+    return try StageTraining.firstStage("04-stand-in-f4", cache: chapter.cache, recipe: recipe, training: training,
+                                        steps: settings.standInSteps, seed: options.seed) { step in
+        loader.batch(epoch: step / loader.batchesPerEpoch, position: step % loader.batchesPerEpoch).images
     }
 }
 

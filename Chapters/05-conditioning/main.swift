@@ -727,32 +727,11 @@ func trainTransformer(_ name: String, layout: TokenLayout, sequences: [[Int]]) t
     let config = TwoStageModel.transformerConfig(layout: layout, layers: settings.layers, heads: settings.heads,
                                                  embeddingDim: settings.width)
     let planned: Int = { if case .steps(let n) = gptBudget { return n } else { return settings.gptSteps } }()
-    var seconds: Double? = nil
-    let gpt = try chapter.cache.loadOrTrain(name, budget: gptBudget, make: { () -> GPT in
-        var rng = RandomGenerator(seed: options.seed &+ 2)
-        return GPT(config, rng: &rng)
-    }) { gpt, session in
-        let model = TwoStageModel(firstStage: tokenizer, transformer: gpt, layout: layout, grid: grid)
-        let optimizer = gpt.makeOptimizer(lr: settings.learningRate)
-        try session.include(optimizer, as: "gpt")
-        let schedule = WarmupCosineSchedule(peak: settings.learningRate, minimum: settings.learningRate / 10,
-                                            warmupSteps: planned / 20, totalSteps: planned)
-        let report = try session.run { step in
-            // Each step's batch depends only on the seed and the step, so a resumed run sees the
-            // same batches as an uninterrupted one.
-            var rng = RandomGenerator(seed: options.seed &+ 1000 &+ UInt64(step))
-            let batch = (0..<settings.batchSize).map { _ in sequences[rng.int(below: sequences.count)] }
-            optimizer.lr = schedule(Int(session.fractionSpent(step: step) * Double(planned)))
-            let nats = model.accumulateGradients(sequences: batch, rng: &rng)
-            try guardFinite(nats, step: step)
-            clipGradNorm(gpt.parameters(), maxNorm: 1)
-            optimizer.step()
-            optimizer.zeroGrad()
-            return ["bits": nats / Float(M_LN2)]
-        }
-        seconds = session.start.seconds + report.seconds
+    return try StageTraining.transformer(name, cache: chapter.cache, config: config, firstStage: tokenizer, layout: layout,
+                                         grid: grid, budget: gptBudget, plannedSteps: planned,
+                                         learningRate: settings.learningRate, seed: options.seed) { rng in
+        (0..<settings.batchSize).map { _ in sequences[rng.int(below: sequences.count)] }
     }
-    return (TwoStageModel(firstStage: tokenizer, transformer: gpt, layout: layout, grid: grid), seconds)
 }
 
 /// A first stage trained here when chapter 03's is not in the cache: chapter 02's VQ-VAE recipe
@@ -762,19 +741,9 @@ func trainStandInFirstStage() throws -> VQModel {
     var training = recipe.training
     if quick { training.batchSize = 8 }
     let loader = try BatchLoader(dataset: trainDataset, batchSize: training.batchSize, seed: options.seed)
-    return try chapter.cache.loadOrTrain("05-stand-in-f4", budget: .steps(settings.standInSteps), make: { () -> VQModel in
-        var rng = RandomGenerator(seed: options.seed)
-        return VQModel(recipe.autoencoder, rng: &rng)
-    }) { model, session in
-        let trainer = VQTrainer(model: model, config: training, seed: options.seed &+ 1)
-        try session.include(trainer.optimizer, as: "ae")
-        if session.isResuming { trainer.resume() }
-        try session.run { step in
-            trainer.scheduleLearningRate(progress: session.fractionSpent(step: step))
-            let losses = trainer.step(trainingBatch(loader, step: step).images, step: step)
-            try guardFinite(losses.reconstruction, step: step)
-            return ["rec": losses.reconstruction, "usage": losses.batchUsage]
-        }
+    return try StageTraining.firstStage("05-stand-in-f4", cache: chapter.cache, recipe: recipe, training: training,
+                                        steps: settings.standInSteps, seed: options.seed) {
+        trainingBatch(loader, step: $0).images
     }
 }
 

@@ -302,7 +302,7 @@ let (trainCoded, heldOutCoded) = chapter.cell("A map as tokens", "Pictures throu
     let code = { (scene: Scene) -> CodedScene in
         defer { done += 1; progress.update(step: done) }
         return CodedScene(codes: tokenizer.encodeTiled(scene.image, tile: 8, margin: 2),
-                          condition: cellClasses(scene.map, height: s, width: s))
+                          condition: majorityLabels(scene.map, width: s, height: s, cell: 4).map(Int.init))
     }
     let result = (trainScenes.map(code), heldOutScenes.map(code))
     progress.finish()
@@ -439,7 +439,7 @@ var panorama = chapter.cell("A panorama from a map", "\(size.width) × \(size.he
                                       pixelsPerUnit: settings.pixelsPerUnit)
         result = Panorama(map: layout.labels, condition: [], truth: try generator.render(layout).reshaped([1, 3, size.height, size.width]))
     }
-    result.condition = cellClasses(result.map, height: size.height, width: size.width)
+    result.condition = majorityLabels(result.map, width: size.width, height: size.height, cell: 4).map(Int.init)
     let progress = Workbook.Progress("drawing codes", total: grid.height * grid.width)
     let start = Date()
     result.codes = mapModel.sampleGrid(height: grid.height, width: grid.width, conditioning: [.spatial(result.condition)],
@@ -513,7 +513,7 @@ let comparison = chapter.cell("The faithful sampler and a cache-aware one",
     let (bw, bh) = (min(band.width, size.width), min(band.height, size.height))
     let (top, left) = ((size.height - bh) / 2, 0)
     let map = (top..<(top + bh)).flatMap { y in panorama.map[(y * size.width + left)..<(y * size.width + left + bw)] }
-    let condition = cellClasses(map, height: bh, width: bw)
+    let condition = majorityLabels(map, width: bw, height: bh, cell: 4).map(Int.init)
     let (h, w) = (bh / 4, bw / 4)
     var seconds: [Double] = []
     var drawn: [[Int]] = []
@@ -676,16 +676,6 @@ chapter.finish()
 //:    the old one. What happens to clouds and mountains?
 
 // fold: Helpers for the training and the figures
-/// The map's most common class in every 4 × 4 cell of a map [H·W]: (H/4)·(W/4) tokens, raster.
-func cellClasses(_ map: [UInt8], height: Int, width: Int) -> [Int] {
-    let (h, w) = (height / 4, width / 4)
-    return (0..<(h * w)).map { i in
-        var counts = [Int](repeating: 0, count: SemanticClass.count)
-        for dy in 0..<4 { for dx in 0..<4 { counts[Int(map[((i / w) * 4 + dy) * width + (i % w) * 4 + dx])] += 1 } }
-        return counts.indices.max { counts[$0] < counts[$1] }! // invariant: nine counts
-    }
-}
-
 /// A red outline of the rectangle at `top`, `left` of `height` × `width` on a picture [3, H, W].
 func outlined(_ picture: Tensor, top: Int, left: Int, height: Int, width: Int) -> Tensor {
     let (h, w) = (picture.shape[1], picture.shape[2])
@@ -758,21 +748,10 @@ func trainFirstStage() throws -> VQModel {
     let recipe = VQRecipe.named(.workbook, resolution: settings.crop, downsampling: 4)
     var training = recipe.training
     training.batchSize = settings.batchSize
-    return try chapter.cache.loadOrTrain("06-first-stage-f4-" + settings.world,
-                                         budget: .steps(settings.firstStageSteps), make: { () -> VQModel in
-        var rng = RandomGenerator(seed: options.seed)
-        return VQModel(recipe.autoencoder, rng: &rng)
-    }) { model, session in
-        let trainer = VQTrainer(model: model, config: training, seed: options.seed &+ 1)
-        try session.include(trainer.optimizer, as: "ae")
-        if session.isResuming { trainer.resume() }
-        try session.run { step in
-            trainer.scheduleLearningRate(progress: session.fractionSpent(step: step))
-            var rng = RandomGenerator(seed: options.seed &+ 3000 &+ UInt64(step))
-            let losses = trainer.step(randomCrops(count: settings.batchSize, from: trainScenes, rng: &rng).images, step: step)
-            try guardFinite(losses.reconstruction, step: step)
-            return ["rec": losses.reconstruction, "usage": losses.batchUsage]
-        }
+    return try StageTraining.firstStage("06-first-stage-f4-" + settings.world, cache: chapter.cache, recipe: recipe,
+                                        training: training, steps: settings.firstStageSteps, seed: options.seed) { step in
+        var rng = RandomGenerator(seed: options.seed &+ 3000 &+ UInt64(step))
+        return randomCrops(count: settings.batchSize, from: trainScenes, rng: &rng).images
     }
 }
 
@@ -782,30 +761,12 @@ func trainWindowTransformer(_ name: String, layout: TokenLayout, steps: Int) thr
     var config = TwoStageModel.transformerConfig(layout: layout, layers: settings.layers, heads: settings.heads,
                                                  embeddingDim: settings.width)
     if layout.prefixLength > 1 { config.positionPeriod = layout.prefixLength }    // map token j and code j share a position
-    let gpt = try chapter.cache.loadOrTrain(name + "-" + settings.world,
-                                            budget: .steps(steps), make: { () -> GPT in
-        var rng = RandomGenerator(seed: options.seed &+ 2)
-        return GPT(config, rng: &rng)
-    }) { gpt, session in
-        let model = TwoStageModel(firstStage: tokenizer, transformer: gpt, layout: layout, grid: (windowSide, windowSide))
-        let optimizer = gpt.makeOptimizer(lr: settings.learningRate)
-        try session.include(optimizer, as: "gpt")
-        let schedule = WarmupCosineSchedule(peak: settings.learningRate, minimum: settings.learningRate / 10,
-                                            warmupSteps: steps / 20, totalSteps: steps)
-        try session.run { step in
-            // Each step's windows depend only on the seed and the step (a resumed run sees the same).
-            var rng = RandomGenerator(seed: options.seed &+ 1000 &+ UInt64(step))
-            let batch = (0..<settings.batchSize).map { _ in windowSequence(trainCoded, layout: layout, rng: &rng) }
-            optimizer.lr = schedule(Int(session.fractionSpent(step: step) * Double(steps)))
-            let nats = model.accumulateGradients(sequences: batch, rng: &rng)
-            try guardFinite(nats, step: step)
-            clipGradNorm(gpt.parameters(), maxNorm: 1)
-            optimizer.step()
-            optimizer.zeroGrad()
-            return ["bits": nats / Float(M_LN2)]
-        }
-    }
-    return TwoStageModel(firstStage: tokenizer, transformer: gpt, layout: layout, grid: (windowSide, windowSide))
+    return try StageTraining.transformer(name + "-" + settings.world, cache: chapter.cache, config: config,
+                                         firstStage: tokenizer, layout: layout, grid: (windowSide, windowSide),
+                                         budget: .steps(steps), plannedSteps: steps, learningRate: settings.learningRate,
+                                         seed: options.seed) { rng in
+        (0..<settings.batchSize).map { _ in windowSequence(trainCoded, layout: layout, rng: &rng) }
+    }.model
 }
 
 /// Six frames of drawing the panorama: drawn codes as pixels, the rest as the map, the window in red.

@@ -43,9 +43,7 @@ public enum SegmentationMapFile {
                                                        y: bad / map.width, classes: classes)
         }
         guard k > 1 else { return map.labels }
-        return AreaResampling.majority(map.labels, width: map.width, height: map.height,
-                                       rect: .init(x: 0, y: 0, width: map.width, height: map.height),
-                                       outWidth: width, outHeight: height, flip: false)
+        return majorityLabels(map.labels, width: map.width, height: map.height, cell: k)
     }
 
     /// Writes labels [H·W] as a palette PNG whose palette indices are the labels (each label a

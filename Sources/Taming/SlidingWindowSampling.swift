@@ -80,8 +80,10 @@ extension TwoStageModel {
                         Array(windowTokens(b, run.placement, window, codes, conditioning).dropLast())
                     }
                     let logits = transformer.cachedForward(tokens, caches: caches)     // [B, P + N − 1, V]
-                    draw(logits, rows: [n], positions: [run.row * width + run.columns.lowerBound], into: &codes,
-                         sampler: imageSampler, seed: seed)
+                    let b = codes.count
+                    draw(logits, rows: Array(repeating: n, count: b),
+                         positions: Array(repeating: run.row * width + run.columns.lowerBound, count: b),
+                         grids: Array(0..<b), into: &codes, sampler: imageSampler, seed: seed)
                     done += 1
                     onToken?(done)
                 }
@@ -228,14 +230,13 @@ extension TwoStageModel {
     }
 
     /// Draws, for each sequence i of logits [S, t, V], the code at `positions[i]` of grid
-    /// `grids[i]` (default: one sequence per grid) from logit row `rows[i]`; with one position
-    /// for all sequences, the sequences are the grids.
-    private func draw(_ logits: Tensor, rows: [Int], positions: [Int], grids: [Int]? = nil, into codes: inout [[Int]],
+    /// `grids[i]` from logit row `rows[i]`.
+    private func draw(_ logits: Tensor, rows: [Int], positions: [Int], grids: [Int], into codes: inout [[Int]],
                       sampler: TokenSampler, seed: UInt64) {
         let (t, v) = (logits.shape[1], logits.shape[2])
         for i in 0..<logits.shape[0] {
-            let (b, position) = grids.map { ($0[i], positions[i]) } ?? (i, positions[0])
-            let start = (i * t + (rows.count == 1 ? rows[0] : rows[i])) * v
+            let (b, position) = (grids[i], positions[i])
+            let start = (i * t + rows[i]) * v
             let one = Tensor.make([1, v]) { $0.baseAddress!.update(from: logits.storage.pointer + start, count: v) }
             var rng = RandomGenerator(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(b * 0x1_0000_0000 + position + 1))
             codes[b][position] = sampler(one, rng: &rng)[0]

@@ -128,11 +128,13 @@ extension CodeTokenizer {
             pictures.withUnsafeBufferPointer { p in
                 let (ph, pw) = (th * f, tw * f)
                 for (i, (top, left)) in batch.enumerated() {
+                    let columnWeights = (0..<pw).map {
+                        TiledCodes.weight($0, size: pw, ramp: overlap * f, atStart: left == 0, atEnd: left + tw == w)
+                    }
                     for y in 0..<ph {
                         let wy = TiledCodes.weight(y, size: ph, ramp: overlap * f, atStart: top == 0, atEnd: top + th == h)
                         for x in 0..<pw {
-                            let wx = TiledCodes.weight(x, size: pw, ramp: overlap * f, atStart: left == 0,
-                                                       atEnd: left + tw == w)
+                            let wx = columnWeights[x]
                             let (gy, gx) = (top * f + y, left * f + x)
                             weights[gy * width + gx] += wy * wx
                             for c in 0..<channels {

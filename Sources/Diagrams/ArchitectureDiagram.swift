@@ -137,12 +137,20 @@ public struct ArchitectureDiagram: Sendable {
         let drawn = parts.map { draw($0, depth: depth + 1, into: &body) }
         switch node.flow {
         case .sequential:
-            for (previous, next) in zip(drawn, drawn.dropFirst()) {
+            // Bypass children sit beside the chain: they share its entry and its exit.
+            let isBypass = parts.map { part -> Bool in
+                if case .single(let item) = part { return item.node.isBypass }
+                return false
+            }
+            let chain = drawn.indices.filter { !isBypass[$0] }.map { drawn[$0] }
+            let bypasses = drawn.indices.filter { isBypass[$0] }.map { drawn[$0] }
+            for (previous, next) in zip(chain, chain.dropFirst()) {
                 for exit in previous.exits {
                     for entry in next.entries { body.addEdge(from: exit, to: entry) }
                 }
             }
-            return Ends(entries: drawn.first?.entries ?? [], exits: drawn.last?.exits ?? [])
+            return Ends(entries: (chain.first?.entries ?? []) + bypasses.flatMap(\.entries),
+                        exits: (chain.last?.exits ?? []) + bypasses.flatMap(\.exits))
         case .parallel:
             return Ends(entries: drawn.flatMap(\.entries), exits: drawn.flatMap(\.exits))
         }

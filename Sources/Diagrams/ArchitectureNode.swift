@@ -15,6 +15,9 @@ public struct ArchitectureNode: Hashable, Sendable {
     public var children: [ArchitectureNode]
     /// How data moves through `children`.
     public var flow: Flow
+    /// A side path in its sequential parent: it reads the parent's input and feeds the parent's
+    /// output, beside the chain of the other children.
+    public var isBypass: Bool
 
     /// How a container's children connect.
     public enum Flow: Hashable, Sendable {
@@ -26,7 +29,8 @@ public struct ArchitectureNode: Hashable, Sendable {
     }
 
     public init(name: String, kind: String, parameterCount: Int = 0, outputShape: [Int]? = nil,
-                detail: String? = nil, children: [ArchitectureNode] = [], flow: Flow = .sequential) {
+                detail: String? = nil, children: [ArchitectureNode] = [], flow: Flow = .sequential,
+                isBypass: Bool = false) {
         self.name = name
         self.kind = kind
         self.parameterCount = parameterCount
@@ -34,6 +38,7 @@ public struct ArchitectureNode: Hashable, Sendable {
         self.detail = detail
         self.children = children
         self.flow = flow
+        self.isBypass = isBypass
     }
 
     /// A container whose parameter count is the sum of its children's.

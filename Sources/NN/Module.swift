@@ -43,6 +43,10 @@ open class Module {
         case list([Member])
     }
 
+    /// Members that read the module's input and add to its output beside the main chain (a
+    /// linear shortcut, say), so that architecture diagrams draw them beside it, not in it.
+    open var bypassMembers: Set<String> { [] }
+
     /// The module's direct members with their names, in declaration order. The default reads the
     /// stored properties by reflection (see the type's documentation).
     open func members() -> [(name: String, member: Member)] {

@@ -27,6 +27,8 @@ public struct ModuleInfo: Equatable, Sendable {
     /// Shapes from a recorded forward pass, when the module recorded them.
     public var inputShapes: [[Int]]?
     public var outputShape: [Int]?
+    /// Whether the parent lists this module among its `bypassMembers`.
+    public var isBypass = false
 
     /// All nodes, depth first, this one first.
     public var flattened: [ModuleInfo] { [self] + children.flatMap(\.flattened) }
@@ -81,7 +83,10 @@ extension Module {
             }
             for (local, member) in module.members() {
                 addTensors(member, local)
-                if let c = child(member, name: local, path: join(path, local)) { children.append(c) }
+                if var c = child(member, name: local, path: join(path, local)) {
+                    c.isBypass = module.bypassMembers.contains(local)
+                    children.append(c)
+                }
             }
             let entry = shapes?[module]
             return ModuleInfo(name: name, path: path, kind: module.kind, details: module.details,

@@ -5,12 +5,15 @@ import Tensors
 
 /// Encoder: conv_in, then per level ResnetBlocks (+ attention) and a Downsample, then the mid
 /// block, then GN → swish → conv_out to `z_channels`. [B, in, H, W] → [B, z, H/f, W/f].
+/// With `patchShortcut`, `patch_in` (f×f, stride f: a linear map of each f×f block of pixels)
+/// is added to the output.
 public final class Encoder: Module {
     public let conv_in: Conv2d
     public let down: [Level]
     public let mid: MidBlock
     public let norm_out: GroupNorm
     public let conv_out: Conv2d
+    public let patch_in: Conv2d?
 
     public init(_ config: AutoencoderConfig, rng: inout RandomGenerator) {
         let ch = config.channels, mult = config.channelMultipliers
@@ -35,27 +38,37 @@ public final class Encoder: Module {
         mid = MidBlock(channels: channels, dropout: config.dropout, normGroups: config.normGroups, rng: &rng)
         norm_out = Normalize(channels, maxGroups: config.normGroups, rng: &rng)
         conv_out = Conv2d(inChannels: channels, outChannels: config.zChannels, kernelSize: 3, padding: 1, rng: &rng)
+        let f = config.downsamplingFactor
+        patch_in = config.patchShortcut
+            ? Conv2d(inChannels: config.inChannels, outChannels: config.zChannels, kernelSize: f, stride: f, rng: &rng) : nil
         super.init()
     }
+
+    public override var bypassMembers: Set<String> { ["patch_in"] }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var h = conv_in(x)
         for level in down { h = level(h) }
         h = mid(h)
-        return recordShapes(x, output: conv_out(norm_out(h).silu()))
+        var out = conv_out(norm_out(h).silu())
+        if let patch_in { out = out + patch_in(x) }
+        return recordShapes(x, output: out)
     }
 }
 
 /// Decoder: conv_in from `z_channels`, the mid block, then levels from the coarsest up, each with
 /// one ResnetBlock more than the encoder's and an Upsample, then GN → swish → conv_out. There is no
 /// tanh: the output is raw, in the [-1, 1] image convention. `up[0]` is the finest level, as in the
-/// reference's state dict.
+/// reference's state dict. With `patchShortcut`, `patch_out` (3×3 on the latent grid, to C·f²
+/// channels, read as each cell's f×f block of pixels: a "pixel shuffle") is added to the output.
 public final class Decoder: Module {
     public let conv_in: Conv2d
     public let mid: MidBlock
     public let up: [Level]
     public let norm_out: GroupNorm
     public let conv_out: Conv2d
+    public let patch_out: Conv2d?
+    let factor: Int
 
     public init(_ config: AutoencoderConfig, rng: inout RandomGenerator) {
         let ch = config.channels, mult = config.channelMultipliers
@@ -79,6 +92,9 @@ public final class Decoder: Module {
         up = levels
         norm_out = Normalize(channels, maxGroups: config.normGroups, rng: &rng)
         conv_out = Conv2d(inChannels: channels, outChannels: config.outChannels, kernelSize: 3, padding: 1, rng: &rng)
+        factor = config.downsamplingFactor
+        patch_out = config.patchShortcut
+            ? Conv2d(inChannels: config.zChannels, outChannels: config.outChannels * factor * factor, kernelSize: 3, padding: 1, rng: &rng) : nil
         super.init()
     }
 
@@ -91,9 +107,18 @@ public final class Decoder: Module {
         }
     }
 
+    public override var bypassMembers: Set<String> { ["patch_out"] }
+
     public func callAsFunction(_ z: Tensor) -> Tensor {
         var h = mid(conv_in(z))
         for level in up.reversed() { h = level(h) }
-        return recordShapes(z, output: conv_out(norm_out(h).silu()))
+        var out = conv_out(norm_out(h).silu())
+        if let patch_out {
+            // [B, C·f·f, h, w] → [B, C, h, f, w, f] → [B, C, h·f, w·f]
+            let p = patch_out(z), b = p.shape[0], hh = p.shape[2], ww = p.shape[3], f = factor
+            let c = p.shape[1] / (f * f)
+            out = out + p.reshaped([b, c, f, f, hh, ww]).permuted([0, 1, 4, 2, 5, 3]).reshaped([b, c, hh * f, ww * f])
+        }
+        return recordShapes(z, output: out)
     }
 }

@@ -24,16 +24,22 @@ public struct AutoencoderConfig: Codable, Equatable, Sendable {
     public var dropout: Float
     /// Most groups of every GroupNorm (32 in the reference; see `Normalize`).
     public var normGroups: Int
+    /// A linear path around each network (not in the reference): the encoder adds an f×f,
+    /// stride-f convolution of the pixels to its output, and the decoder adds a 3×3 convolution
+    /// of its input to C·f² channels, each latent cell's channels laid out as its f×f block of
+    /// pixels. Colours and patterns the deep path never saw still pass through linearly; see
+    /// `Encoder` and `Decoder`.
+    public var patchShortcut: Bool
 
     public init(channels: Int, channelMultipliers: [Int], resBlocksPerLevel: Int,
                 attentionResolutions: [Int], zChannels: Int, embedDim: Int, codebookSize: Int,
                 resolution: Int, inChannels: Int = 3, outChannels: Int = 3, dropout: Float = 0,
-                normGroups: Int = 32) {
+                normGroups: Int = 32, patchShortcut: Bool = false) {
         self.channels = channels; self.channelMultipliers = channelMultipliers
         self.resBlocksPerLevel = resBlocksPerLevel; self.attentionResolutions = attentionResolutions
         self.zChannels = zChannels; self.embedDim = embedDim; self.codebookSize = codebookSize
         self.resolution = resolution; self.inChannels = inChannels; self.outChannels = outChannels
-        self.dropout = dropout; self.normGroups = normGroups
+        self.dropout = dropout; self.normGroups = normGroups; self.patchShortcut = patchShortcut
     }
 
     /// The downsampling factor f: each level but the last halves the resolution.

@@ -1,7 +1,8 @@
 extension AutoencoderConfig {
     /// Multiply–adds of one forward pass (encoder, quantiser search, decoder) for one image of side
     /// `resolution`: convolutions (out pixels × Cout × Cin × k²), the attention blocks' 1×1
-    /// projections and their two (hw)×(hw) products, and the codebook search. Norms and
+    /// projections and their two (hw)×(hw) products, the patch shortcut's two convolutions when it
+    /// is on, and the codebook search. Norms and
     /// activations are left out: they cost memory traffic, not arithmetic.
     ///
     /// A training step costs about three times this per image (the backward pass computes a
@@ -34,10 +35,13 @@ extension AutoencoderConfig {
         }
         resnet(c, c, side); attention(c, side); resnet(c, c, side)
         conv(c, zChannels, side)
+        let f = downsamplingFactor
+        if patchShortcut { conv(inChannels, zChannels, side, kernel: f) }   // f×f, stride f
         // quant_conv, the nearest-code search, post_quant_conv.
         conv(zChannels, embedDim, side, kernel: 1)
         total += Double(side * side) * Double(codebookSize) * Double(embedDim)
         conv(embedDim, zChannels, side, kernel: 1)
+        if patchShortcut { conv(zChannels, outChannels * f * f, side) }   // at the latent grid
         // Decoder.
         conv(zChannels, c, side)
         resnet(c, c, side); attention(c, side); resnet(c, c, side)

@@ -7,7 +7,8 @@ import Tensors
 ///
 /// - k-means initialisation: place the codes on cluster centres of real encoder outputs, so every
 ///   code starts where data is (karpathy/deep-vector-quantization does this on the first batch).
-/// - Dead-code restart: a code unused for a while jumps to a random recent encoder output.
+/// - Dead-code restart: a code unused for a while jumps to a recent encoder output, drawn with
+///   probability ∝ its squared distance to the nearest code (k-means++'s rule).
 /// - EMA updates: codes move to the running mean of the vectors assigned to them, instead of by
 ///   gradient descent on the codebook loss (VQ-VAE paper, appendix; decay 0.99, Laplace smoothing).
 public struct CodebookOptions: Codable, Equatable, Sendable {
@@ -99,10 +100,24 @@ public final class CodebookMaintainer {
         for c in 0..<k { idleSteps[c] = counts[c] > 0 ? 0 : idleSteps[c] + 1 }
         let dead = (0..<k).filter { idleSteps[$0] >= patience }
         guard !dead.isEmpty, n > 0 else { return }
+        // Each dead code restarts at a vector drawn with probability ∝ its squared distance to the
+        // nearest code (k-means++'s rule), so restarts go where the codebook fits the data worst —
+        // the rare colours and patterns — rather than where vectors are already crowded.
+        var error = [Float](repeating: 0, count: n)
         codebook.withUnsafeMutableBufferPointer { w in
+            for (row, code) in indices.enumerated() {
+                var s: Float = 0
+                for j in 0..<d { let t = z[row * d + j] - w[code * d + j]; s += t * t }
+                error[row] = s
+            }
             for c in dead {
-                let row = rng.int(below: n)
+                let row = error.reduce(0, +) > 0 ? rng.categorical(error) : rng.int(below: n)
                 for j in 0..<d { w[c * d + j] = z[row * d + j] }
+                for i in 0..<n {
+                    var s: Float = 0
+                    for j in 0..<d { let t = z[i * d + j] - z[row * d + j]; s += t * t }
+                    error[i] = min(error[i], s)
+                }
                 if options.ema {
                     clusterSize[c] = 1
                     for j in 0..<d { embedSum[c * d + j] = z[row * d + j] }

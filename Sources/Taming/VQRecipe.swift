@@ -28,7 +28,9 @@ public struct VQRecipe: Codable, Equatable, Sendable {
     ///   a quarter of the channels (ch 16, z = embed_dim = 16: about a tenth of the arithmetic
     ///   per step, for the same quality per step early in training); GroupNorm over all channels
     ///   at once (`normGroups` 1) instead of 32 groups, which on 16 or 32 channels normalise
-    ///   every feature map per image and so erase the colour of flat patches; the codebook
+    ///   every feature map per image and so erase the colour of flat patches; a linear patch
+    ///   shortcut around encoder and decoder (`AutoencoderConfig.patchShortcut`), so colours
+    ///   and patterns the training pictures lacked still come through; the codebook
     ///   initialised by k-means on the first batch's encoder outputs and dead codes restarted
     ///   after 100 idle steps; a squared-error pixel loss (PSNR is a squared-error measure); and
     ///   a ten times larger learning rate decayed along a cosine to a tenth.
@@ -51,7 +53,8 @@ public struct VQRecipe: Codable, Equatable, Sendable {
                 name: name,
                 autoencoder: AutoencoderConfig(channels: 16, channelMultipliers: multipliers, resBlocksPerLevel: 1,
                                                attentionResolutions: [latent], zChannels: 16, embedDim: 16,
-                                               codebookSize: codes, resolution: resolution, normGroups: 1),
+                                               codebookSize: codes, resolution: resolution, normGroups: 1,
+                                               patchShortcut: true),
                 training: VQTrainingConfig(learningRate: 2e-3, batchSize: batch, reconstruction: .l2,
                                            codebook: CodebookOptions(), finalLearningRateFraction: 0.1))
         }

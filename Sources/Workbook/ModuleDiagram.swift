@@ -8,7 +8,7 @@ extension ArchitectureNode {
     public init(_ info: ModuleInfo) {
         self.init(name: info.name, kind: info.kind, parameterCount: info.parameterCount,
                   outputShape: info.outputShape, detail: info.details.isEmpty ? nil : info.details,
-                  children: info.children.map(ArchitectureNode.init), flow: .sequential)
+                  children: info.children.map(ArchitectureNode.init), flow: .sequential, isBypass: info.isBypass)
     }
 }
 

@@ -92,6 +92,24 @@ struct ArchitectureDiagramTests {
         #expect(!edges.contains("embeddings.tok_emb -> embeddings.pos_emb"))
     }
 
+    /// A bypass child (a linear shortcut) reads the container's input and feeds what follows the
+    /// container, beside the chain and never inside it.
+    @Test func bypassChildrenSitBesideTheChain() {
+        let root = ArchitectureNode.container("", kind: "Net", [
+            .container("encoder", kind: "Encoder", [
+                ArchitectureNode(name: "conv_in", kind: "Conv2d", parameterCount: 4),
+                ArchitectureNode(name: "conv_out", kind: "Conv2d", parameterCount: 6),
+                ArchitectureNode(name: "patch_in", kind: "Conv2d", parameterCount: 5, isBypass: true),
+            ]),
+            ArchitectureNode(name: "head", kind: "Linear", parameterCount: 3),
+        ])
+        let graph = ArchitectureDiagram(root: root, maxDepth: 2, inputShape: [1, 3]).graph
+        let edges = Set(graph.allEdges.map { "\($0.from) -> \($0.to)" })
+        #expect(edges == ["@input -> encoder.conv_in", "@input -> encoder.patch_in",
+                          "encoder.conv_in -> encoder.conv_out", "encoder.conv_out -> head",
+                          "encoder.patch_in -> head"])
+    }
+
     @Test func unnamedRootsAndModulesNamedInputWork() throws {
         // NN's module trees name the root "".
         let root = ArchitectureNode.container("", kind: "Taster", [

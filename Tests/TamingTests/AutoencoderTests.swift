@@ -42,6 +42,42 @@ import Testing
         #expect(xr.shape == x.shape)
     }
 
+    /// With the deep paths' last convolutions zeroed, only the patch shortcut is left: the encoder
+    /// is one f×f, stride-f convolution, and the decoder puts channel c·f² + i·f + j of latent
+    /// cell (y, x) at pixel (y·f + i, x·f + j) of colour c — checked by hand, loop by loop.
+    @Test func patchShortcutIsALinearPathThroughPixelBlocks() {
+        var rng = RandomGenerator(seed: 3)
+        let config = AutoencoderConfig(channels: 4, channelMultipliers: [1, 2], resBlocksPerLevel: 1,
+                                       attentionResolutions: [], zChannels: 5, embedDim: 5, codebookSize: 8,
+                                       resolution: 8, normGroups: 1, patchShortcut: true)
+        let model = VQModel(config, rng: &rng)
+        let names = Set(model.namedParameters().map(\.0))
+        #expect(names.isSuperset(of: ["encoder.patch_in.weight", "decoder.patch_out.weight", "decoder.patch_out.bias"]))
+        #expect(model.decoder.patch_out?.weight.shape == [12, 5, 3, 3])
+        for conv in [model.encoder.conv_out, model.decoder.conv_out] {
+            conv.weight.copy(from: Tensor.zeros(conv.weight.shape))
+            if let bias = conv.bias { bias.copy(from: Tensor.zeros(bias.shape)) }
+        }
+        let x = Tensor.normal([2, 3, 8, 8], rng: &rng)
+        let encoded = withNoGrad { model.encoder(x) }.scalars   // [2, 5, 4, 4]
+        let w = model.encoder.patch_in!.weight.scalars, b = model.encoder.patch_in!.bias!.scalars
+        let xs = x.scalars
+        for n in 0..<2 { for o in 0..<5 { for y in 0..<4 { for xx in 0..<4 {
+            var sum = Double(b[o])
+            for c in 0..<3 { for i in 0..<2 { for j in 0..<2 {
+                sum += Double(w[((o * 3 + c) * 2 + i) * 2 + j]) * Double(xs[((n * 3 + c) * 8 + y * 2 + i) * 8 + xx * 2 + j])
+            } } }
+            #expect(abs(Double(encoded[((n * 5 + o) * 4 + y) * 4 + xx]) - sum) < 1e-4)
+        } } } }
+        let z = Tensor.normal([1, 5, 4, 4], rng: &rng)
+        let cells = withNoGrad { model.decoder.patch_out!(z) }.scalars   // [1, 12, 4, 4]
+        let pixels = withNoGrad { model.decoder(z) }.scalars              // [1, 3, 8, 8]
+        for c in 0..<3 { for y in 0..<4 { for xx in 0..<4 { for i in 0..<2 { for j in 0..<2 {
+            let cell = cells[((c * 4 + i * 2 + j) * 4 + y) * 4 + xx]
+            #expect(abs(pixels[(c * 8 + y * 2 + i) * 8 + xx * 2 + j] - cell) < 1e-5)
+        } } } } }
+    }
+
     /// The straight-through estimator hands the decoder's gradient to the encoder unchanged, the
     /// codebook term moves only the codebook, and the commitment term only the encoder.
     @Test func straightThroughAndLossSides() {

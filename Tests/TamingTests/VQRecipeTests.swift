@@ -17,6 +17,10 @@ struct VQRecipeTests {
         let middle = 64 + 96 + 64
         let decoder = 1152 + (4608 + 3072 + 4608) + 2 * 4608 + 1728
         #expect(config.multiplyAddsPerImage == Double(encoder + middle + decoder))
+        // The patch shortcut at f = 1: a 1×1 conv 3→2 (16·2·3 = 96) and a 3×3 conv 2→3 (864).
+        var shortcut = config
+        shortcut.patchShortcut = true
+        #expect(shortcut.multiplyAddsPerImage == Double(encoder + middle + decoder + 96 + 864))
     }
 
     @Test("the two recipes build, run, and differ as documented")
@@ -27,6 +31,7 @@ struct VQRecipeTests {
         #expect(reference.training.codebook == .reference && reference.training.learningRate == 2e-4)
         #expect(reference.training.finalLearningRateFraction == 1)
         #expect(workbook.autoencoder.channels == 16 && workbook.autoencoder.normGroups == 1)
+        #expect(workbook.autoencoder.patchShortcut && !reference.autoencoder.patchShortcut)
         #expect(workbook.training.codebook.kMeansInit && workbook.training.reconstruction == .l2)
         // A quarter of every width: about a sixteenth of the convolutions' work.
         let ratio = reference.autoencoder.multiplyAddsPerImage / workbook.autoencoder.multiplyAddsPerImage

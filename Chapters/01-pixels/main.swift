@@ -512,7 +512,7 @@ chapter.finish()
 //: - A KV cache makes each draw cost one position instead of the whole prefix, and gives the
 //:   same tokens as the reference's full recomputation.
 //: - Measured, not computed: the training step's time and memory grow towards T² at the
-//:   largest sizes (exponents of about 1.7 and 1.8 between 32² and 64², where the parts that
+//:   largest sizes (exponents of about 1.9 and 1.8 between 32² and 64², where the parts that
 //:   grow like T still weigh in), and by extrapolation a single training step on a picture of
 //:   about 128 × 128 no longer fits this machine's 25 GB. Sampling as the reference does, by
 //:   recomputing the prefix, takes minutes at 64 × 64 and, extrapolated, more than a day at

@@ -204,7 +204,7 @@ chapter.cell("Why L1 and L2 blur", "The best single guess among sharp possibilit
 //: further from the originals than the noisy ones (0.044 against 0.009 in the default run): it
 //: rewards high-frequency detail even where the detail is wrong, which is the push a decoder
 //: needs where its codes leave the texture open. It is no model of human sight: the brighter
-//: pictures, which look almost unchanged to us, are the furthest of the three (0.063). This
+//: pictures, which look almost unchanged to us, are the furthest of the three (0.064). This
 //: network learned to tell sky from water and day from sunset largely by colour, and it
 //: judges colour strictly.
 let featureBudget: TrainingBudget = .steps(quick ? 20 : 200)
@@ -636,7 +636,7 @@ chapter.cell("λ over training", "The adaptive weight and the discriminator's pr
 //:
 //: The trained discriminator's verdict on each patch, for an original, the VQ-VAE's reconstruction
 //: and the VQGAN's (red: judged real, blue: judged reconstructed). It calls every patch of the
-//: originals real and every patch of both reconstructions fake, but the VQGAN's less firmly:
+//: originals real and every patch of both reconstructions fake, the two about equally firmly:
 //:
 //: ![Original, VQ-VAE and VQGAN, each beside the discriminator's 6×6 logits](Figures/03-vqgan/patches.png)
 //:
@@ -650,14 +650,14 @@ chapter.cell("λ over training", "The adaptive weight and the discriminator's pr
 //: the originals. Codebook use is the share of the 512 codes the held-out pictures use.
 //:
 //: What the default run shows is not yet the paper's result. The VQGAN's pictures are sharper —
-//: horizons, ridges and cloud edges are crisper, and its edge energy is 68 % of the originals'
-//: against the VQ-VAE's 58 % — but it is behind on every distance: PSNR 21.4 dB against
-//: 22.6 dB, perceptual distance 0.092 against 0.070, Fréchet distance 5.8 against 2.6. Its
+//: horizons, ridges and cloud edges are crisper, and its edge energy is 79 % of the originals'
+//: against the VQ-VAE's 75 % — but it is behind on every distance: PSNR 23.3 dB against
+//: 24.0 dB, perceptual distance 0.033 against 0.030, Fréchet distance 0.46 against 0.29. Its
 //: sharpness comes with faint stripes and frames that the judge counts against it. Three things
 //: hold it back in a four-minute run. Each of its steps costs 1.8 of the VQ-VAE's, so after the
 //: fork it trains 233 steps to the VQ-VAE's 420, at a stage where every step still buys a lot.
-//: Its discriminator wins outright within a few dozen steps (its hinge loss falls to about
-//: 0.01; the chart above), so the generator is told "fake" everywhere and learns little from
+//: Its discriminator wins outright within about a hundred steps (its hinge loss falls below
+//: 0.1; the chart above), so the generator is told "fake" everywhere and learns little from
 //: where. And the autoencoder is far from the point where per-pixel training stops paying, which
 //: is where the paper's losses take over: the authors train for days, with `disc_start` after
 //: tens of thousands of steps. Exercise 1 runs the race for longer.
@@ -782,8 +782,9 @@ let (scores4, reconstructions4) = chapter.cell("VQ-VAE against VQGAN", "Held-out
 //: At f = 8 each code stands for an 8×8 patch and a picture is 16 codes: four times less to say
 //: about the same picture, so more detail the decoder must invent. Both models get half the
 //: f = 4 budget. The picture is the same as at f = 4, magnified: the VQGAN keeps more edges
-//: (34 % of the originals' against 28 %) and loses on every distance, and both models are far
-//: blurrier than at f = 4 — the price of a four times shorter code sequence.
+//: (90 % of the originals' against 52 %) and loses on every distance; many of its edges are
+//: speckle and the seams of 8×8 blocks, not the originals' edges. Both models are far blurrier
+//: than at f = 4 — the price of a four times shorter code sequence.
 //:
 //: ![Originals, VQ-VAE and VQGAN reconstructions at f = 8 (rows)](Figures/03-vqgan/f8.png)
 //:

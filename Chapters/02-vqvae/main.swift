@@ -11,8 +11,9 @@
 //: `--data DIR`), and writes everything it shows into `Figures/02-vqvae/`. It leaves the trained
 //: model in the cache for chapters 03 and 04. Run it with `swift run -c release 02-vqvae`; its
 //: options reproduce any recipe: `--recipe reference` trains the authors' settings,
-//: `--resolution`, `--f`, `--ch`, `--z`, `--codes`, `--batch` and `--lr` change one thing at a time,
-//: and `--data DIR --crops native --val-data DIR` trains on patches of your own photos.
+//: `--resolution`, `--f`, `--ch`, `--z`, `--codes`, `--batch`, `--lr` and `--patch-shortcut false`
+//: change one thing at a time, and `--data DIR --crops native --val-data DIR` trains on patches of
+//: your own photos.
 import ArgumentParser
 import Datasets
 import Diagrams
@@ -623,5 +624,6 @@ chapter.cell("f = \(config.downsamplingFactor) against f = \(coarser)", "The pri
 //: 5. Five minutes on real photos: copy `china.png` into one folder and `flower.png` into
 //:    another, then run `02-vqvae --data A --val-data B --crops native --seconds 300`, and again
 //:    with `--recipe reference`. Compare `psnr` and `codebook_usage` in the two summary.json
-//:    files. Then try one change of your own (`--ch`, `--z`, `--lr`) and keep it only if it helps.
+//:    files. Run it once more with `--patch-shortcut false`: where do the flower's colours go?
+//:    Then try one change of your own (`--ch`, `--z`, `--lr`) and keep it only if it helps.
 chapter.finish()

@@ -2,8 +2,8 @@ extension AutoencoderConfig {
     /// Multiply–adds of one forward pass (encoder, quantiser search, decoder) for one image of side
     /// `resolution`: convolutions (out pixels × Cout × Cin × k²), the attention blocks' 1×1
     /// projections and their two (hw)×(hw) products, the patch shortcut's two convolutions when it
-    /// is on, and the codebook search. Norms and
-    /// activations are left out: they cost memory traffic, not arithmetic.
+    /// is on, and the codebook search. Norms and activations are left out: they cost memory
+    /// traffic, not arithmetic.
     ///
     /// A training step costs about three times this per image (the backward pass computes a
     /// gradient for the input and one for the weights of every product), so the ratio between two

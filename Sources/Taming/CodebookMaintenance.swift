@@ -111,13 +111,9 @@ public final class CodebookMaintainer {
                 error[row] = s
             }
             for c in dead {
-                let row = error.reduce(0, +) > 0 ? rng.categorical(error) : rng.int(below: n)
+                let row = drawFarPoint(error, rng: &rng)
                 for j in 0..<d { w[c * d + j] = z[row * d + j] }
-                for i in 0..<n {
-                    var s: Float = 0
-                    for j in 0..<d { let t = z[i * d + j] - z[row * d + j]; s += t * t }
-                    error[i] = min(error[i], s)
-                }
+                lowerNearest(&error, points: z, dimension: d, to: row)
                 if options.ema {
                     clusterSize[c] = 1
                     for j in 0..<d { embedSum[c * d + j] = z[row * d + j] }
@@ -142,12 +138,8 @@ public func kMeans(_ points: [Float], count n: Int, dimension d: Int, clusters k
     for c in 0..<k {
         for j in 0..<d { centres[c * d + j] = points[chosen * d + j] }
         if c == k - 1 { break }
-        for i in 0..<n {
-            var s: Float = 0
-            for j in 0..<d { let t = points[i * d + j] - centres[c * d + j]; s += t * t }
-            nearest[i] = min(nearest[i], s)
-        }
-        chosen = nearest.reduce(0, +) > 0 ? rng.categorical(nearest) : rng.int(below: n)
+        lowerNearest(&nearest, points: points, dimension: d, to: chosen)
+        chosen = drawFarPoint(nearest, rng: &rng)
     }
     for _ in 0..<iterations {
         let assignment = pairwiseSquaredDistances(x, Tensor(shape: [k, d], centres)).argminLast()
@@ -166,4 +158,20 @@ public func kMeans(_ points: [Float], count n: Int, dimension d: Int, clusters k
         }
     }
     return centres
+}
+
+/// k-means++'s draw: a point with probability ∝ its squared distance to the nearest centre
+/// (`nearest`), or uniformly when every point sits on a centre.
+func drawFarPoint(_ nearest: [Float], rng: inout RandomGenerator) -> Int {
+    nearest.reduce(0, +) > 0 ? rng.categorical(nearest) : rng.int(below: nearest.count)
+}
+
+/// Lowers each point's squared distance to its nearest centre (`nearest`) for a new centre at
+/// point `centre` of `points` ([N, D], row-major).
+func lowerNearest(_ nearest: inout [Float], points: [Float], dimension d: Int, to centre: Int) {
+    for i in 0..<nearest.count {
+        var s: Float = 0
+        for j in 0..<d { let t = points[i * d + j] - points[centre * d + j]; s += t * t }
+        nearest[i] = min(nearest[i], s)
+    }
 }

@@ -47,15 +47,15 @@ public enum TiledCodes {
         }
         var codes = [Int](repeating: 0, count: h * w)
         // Crops of one size go together (the interior's are all alike; the borders' are cut).
-        var sizes: [[Int]: [Int]] = [:]
+        var tilesBySize: [[Int]: [Int]] = [:]
         var order: [[Int]] = []
         for (i, t) in tiles.enumerated() {
             let key = [t.crop.height, t.crop.width]
-            if sizes[key] == nil { order.append(key) }
-            sizes[key, default: []].append(i)
+            if tilesBySize[key] == nil { order.append(key) }
+            tilesBySize[key, default: []].append(i)
         }
         for key in order {
-            let members = sizes[key]! // invariant: filled just above
+            let members = tilesBySize[key]! // invariant: filled just above
             for start in Swift.stride(from: 0, to: members.count, by: max(batchSize, 1)) {
                 let chunk = Array(members[start..<min(members.count, start + max(batchSize, 1))])
                 let encoded = try encode(chunk.map { tiles[$0].crop })

@@ -69,6 +69,22 @@ public func fastErf(_ z: Float, expMinusSquare e: Float) -> Float {
     return Float(bitPattern: magnitude.bitPattern | (z.bitPattern & 0x8000_0000))
 }
 
+/// `fastErf` on eight lanes at once: the same operations, lane by lane.
+@inlinable @inline(__always)
+public func fastErf(_ z: SIMD8<Float>, expMinusSquare e: SIMD8<Float>) -> SIMD8<Float> {
+    let signMask = SIMD8<UInt32>(repeating: 0x8000_0000)
+    let zBits = unsafeBitCast(z, to: SIMD8<UInt32>.self)
+    let a = unsafeBitCast(zBits & ~signMask, to: SIMD8<Float>.self)
+    let t = 1 / (1 + 0.327_591_1 * a)
+    var poly = SIMD8<Float>(repeating: 1.061_405_429)
+    poly = poly * t - 1.453_152_027
+    poly = poly * t + 1.421_413_741
+    poly = poly * t - 0.284_496_736
+    poly = poly * t + 0.254_829_592
+    let magnitude = 1 - poly * t * e
+    return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | (zBits & signMask), to: SIMD8<Float>.self)
+}
+
 /// Applies a lane-wise function to `count` floats from `src` into `dst`, eight at a time.
 @inline(__always)
 func mapSIMD(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int,
@@ -149,25 +165,13 @@ extension Tensor {
 }
 
 /// y = GELU(x) = x·Φ(x) = ½x(1 + erf(x/√2)) for `count` floats, eight lanes at a time: the
-/// vector `fastExp` and Abramowitz & Stegun's erf (as `fastErf`) in straight-line SIMD code.
+/// vector `fastExp` and `fastErf` in straight-line SIMD code.
 /// The scalar formula in a loop does not vectorise (its clamps are calls), and GELU over a
 /// transformer's 4C-wide hidden layer is otherwise a sixth of an inference pass. `x` and `y`
 /// may be the same buffer.
 public func fastGELU(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
     mapSIMD(x, y, count) { v in
         let z = v * 0.707_106_78
-        let e = fastExp(-z * z)
-        let signMask = SIMD8<UInt32>(repeating: 0x8000_0000)
-        let zBits = unsafeBitCast(z, to: SIMD8<UInt32>.self)
-        let a = unsafeBitCast(zBits & ~signMask, to: SIMD8<Float>.self)
-        let t = 1 / (1 + 0.327_591_1 * a)
-        var poly = SIMD8<Float>(repeating: 1.061_405_429)
-        poly = poly * t - 1.453_152_027
-        poly = poly * t + 1.421_413_741
-        poly = poly * t - 0.284_496_736
-        poly = poly * t + 0.254_829_592
-        let magnitude = 1 - poly * t * e
-        let erf = unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | (zBits & signMask), to: SIMD8<Float>.self)
-        return 0.5 * v * (1 + erf)
+        return 0.5 * v * (1 + fastErf(z, expMinusSquare: fastExp(-z * z)))
     }
 }

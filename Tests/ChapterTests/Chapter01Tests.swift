@@ -4,9 +4,9 @@ import Testing
 /// Chapter 01 run as a learner runs it: the built `01-pixels` executable with `--quick`.
 @Suite("Chapter 01", .serialized) struct Chapter01Tests {
     @Test func quickRunWritesItsFiguresAndSummary() throws {
-        let out = ChapterRunner.temporaryFolder("01-out"), cache = ChapterRunner.temporaryFolder("01-cache")
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: cache) }
-        let run = try Chapter01.run(["--quick", "--out", out.path, "--cache", cache.path])
+        let folders = ChapterFolders("01"), out = folders.out
+        defer { folders.remove() }
+        let run = try Chapter01.run(folders.quickArguments)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         for line in ["# 1. Pixels, one at a time", "## 1. Images as sequences", "## 2. A palette of colours",
                      "## 3. The GPT", "## 4. Training", "## 6. Samples", "## 8. What it costs", "## 9. The bill",
@@ -14,9 +14,7 @@ import Testing
                      "no cached 01-pixels-gpt"] {
             #expect(run.stdout.contains(line), "missing \(line)")
         }
-        let summary = try #require(try JSONSerialization.jsonObject(
-            with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any])
-        let metrics = try #require(summary["metrics"] as? [String: Any])
+        let metrics = try folders.metrics()
         for key in ["validation_bits_per_pixel", "sample_seconds", "cost", "cost_exponents", "extrapolated_limits",
                     "palette_colors", "parameters", "uniform_bits_per_pixel", "frequency_bits_per_pixel"] {
             #expect(metrics[key] != nil, "summary.json lacks \(key)")
@@ -33,7 +31,7 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(figure).path), "missing \(figure)")
         }
         // A second run loads the model from the cache and gets the same held-out number.
-        let again = try Chapter01.run(["--quick", "--out", out.path, "--cache", cache.path])
+        let again = try Chapter01.run(folders.quickArguments)
         #expect(again.status == 0, "stderr: \(again.stderr)")
         #expect(again.stdout.contains("loaded 01-pixels-gpt"))
         let line = { (text: String) in text.split(separator: "\n").first { $0.contains("bits/pixel on") } }

@@ -3,16 +3,15 @@ import Testing
 
 @Suite("Chapter 02", .serialized) struct Chapter02Tests {
     @Test func quickRunWritesItsFiguresAndSummary() throws {
-        let out = ChapterRunner.temporaryFolder("02-out"), cache = ChapterRunner.temporaryFolder("02-cache")
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: cache) }
-        let run = try #require(try ChapterRunner.run("02-vqvae", ["--quick", "--out", out.path, "--cache", cache.path]),
+        let folders = ChapterFolders("02"), out = folders.out
+        defer { folders.remove() }
+        let run = try #require(try ChapterRunner.run("02-vqvae", folders.quickArguments),
                                "02-vqvae is not built: run swift build first")
         #expect(run.status == 0, "stderr: \(run.stderr)")
         for heading in ["## 1. The data", "## 4. Training", "## 5. Reconstructions", "## 8. f = 4 against f = 8"] {
             #expect(run.stdout.contains(heading), "missing \(heading)")
         }
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json")))
-        let metrics = try #require((summary as? [String: Any])?["metrics"] as? [String: Any])
+        let metrics = try folders.metrics()
         for key in ["psnr", "ssim", "codebook_usage", "perplexity", "f", "n_embed", "steps", "seconds", "images_per_second",
                     "recipe", "recipes", "reference_recipe_psnr", "reference_recipe_codebook_usage"] {
             #expect(metrics[key] != nil, "summary.json lacks \(key)")
@@ -22,7 +21,7 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(figure).path), "missing \(figure)")
         }
         // A second run loads the models from the cache instead of training them.
-        let again = try #require(try ChapterRunner.run("02-vqvae", ["--quick", "--out", out.path, "--cache", cache.path]))
+        let again = try #require(try ChapterRunner.run("02-vqvae", folders.quickArguments))
         #expect(again.status == 0)
         #expect(again.stdout.contains("loaded 02-vqvae-f4 from cache"))
     }

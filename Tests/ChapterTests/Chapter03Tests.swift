@@ -3,9 +3,9 @@ import Testing
 
 @Suite("Chapter 03", .serialized) struct Chapter03Tests {
     @Test func quickRunWritesItsFiguresAndSummary() throws {
-        let out = ChapterRunner.temporaryFolder("03-out"), cache = ChapterRunner.temporaryFolder("03-cache")
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: cache) }
-        let run = try #require(try ChapterRunner.run("03-vqgan", ["--quick", "--out", out.path, "--cache", cache.path]),
+        let folders = ChapterFolders("03"), out = folders.out, cache = folders.cache
+        defer { folders.remove() }
+        let run = try #require(try ChapterRunner.run("03-vqgan", folders.quickArguments),
                                "03-vqgan is not built: run swift build first")
         #expect(run.status == 0, "stderr: \(run.stderr)")
         for heading in ["## 1. The data", "## 2. Why L1 and L2 blur", "## 3. The perceptual metric",
@@ -14,8 +14,7 @@ import Testing
             #expect(run.stdout.contains(heading), "missing \(heading)")
         }
         #expect(run.stdout.contains("VQ-VAE") && run.stdout.contains("VQGAN"))
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json")))
-        let metrics = try #require((summary as? [String: Any])?["metrics"] as? [String: Any])
+        let metrics = try folders.metrics()
         for model in ["vqvae", "vqgan"] {
             for f in [4, 8] {
                 for metric in ["psnr", "ssim", "perceptual", "frechet", "sharpness", "codebook_usage"] {
@@ -38,7 +37,7 @@ import Testing
         // The VQGAN is in the cache for chapter 04, and a second run loads every model from it.
         let cached = try FileManager.default.contentsOfDirectory(atPath: cache.path)
         #expect(cached.contains { $0.hasPrefix("03-vqgan-f4-") && $0.hasSuffix(".safetensors") })
-        let again = try #require(try ChapterRunner.run("03-vqgan", ["--quick", "--out", out.path, "--cache", cache.path]))
+        let again = try #require(try ChapterRunner.run("03-vqgan", folders.quickArguments))
         #expect(again.status == 0)
         for name in ["03-feature-network", "03-loss-network", "03-vqvae-f4-warmup", "03-vqvae-f4", "03-vqgan-f4",
                      "03-vqvae-f8", "03-vqgan-f8"] {

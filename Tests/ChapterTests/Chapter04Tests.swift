@@ -5,9 +5,9 @@ import Testing
     /// On a fresh cache the chapter trains a stand-in first stage (saying so), then runs every
     /// cell; a second run loads every model from the cache.
     @Test func quickRunWritesItsFiguresAndSummary() throws {
-        let out = ChapterRunner.temporaryFolder("04-out"), cache = ChapterRunner.temporaryFolder("04-cache")
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: cache) }
-        let run = try #require(try ChapterRunner.run("04-transformer", ["--quick", "--out", out.path, "--cache", cache.path]),
+        let folders = ChapterFolders("04"), out = folders.out
+        defer { folders.remove() }
+        let run = try #require(try ChapterRunner.run("04-transformer", folders.quickArguments),
                                "04-transformer is not built: run swift build first")
         #expect(run.status == 0, "stderr: \(run.stderr)")
         for heading in ["## 1. The frozen first stage", "## 2. Pictures as sequences of codes",
@@ -16,8 +16,7 @@ import Testing
             #expect(run.stdout.contains(heading), "missing \(heading)")
         }
         #expect(run.stdout.contains("training a stand-in first stage"))
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json")))
-        let metrics = try #require((summary as? [String: Any])?["metrics"] as? [String: Any])
+        let metrics = try folders.metrics()
         for key in ["validation_bits_per_image", "validation_bits_per_pixel", "validation_bits_per_code",
                     "sample_seconds_per_image", "sample_seconds_per_token", "decode_seconds_per_image",
                     "uniform_bits_per_code", "reconstruction_psnr", "parameters"] {
@@ -39,7 +38,7 @@ import Testing
                        "orders.png", "loss.svg", "bits.svg", "samples.png", "completions.png", "comparison.png"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(figure).path), "missing \(figure)")
         }
-        let again = try #require(try ChapterRunner.run("04-transformer", ["--quick", "--out", out.path, "--cache", cache.path]))
+        let again = try #require(try ChapterRunner.run("04-transformer", folders.quickArguments))
         #expect(again.status == 0)
         for name in ["04-stand-in-f4", "04-gpt-", "04-pixel-gpt-", "03-feature-network"] {
             #expect(again.stdout.contains("loaded \(name)"), "\(name) was not loaded from the cache")
@@ -48,18 +47,17 @@ import Testing
 
     /// With chapter 03's VQGAN (and its judge) in the cache, the chapter uses them.
     @Test func usesChapter03sVQGANFromTheCache() throws {
-        let out = ChapterRunner.temporaryFolder("04-with-03"), cache = ChapterRunner.temporaryFolder("04-with-03-cache")
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: cache) }
+        let folders = ChapterFolders("04-with-03"), out = folders.out, cache = folders.cache
+        defer { folders.remove() }
         let three = try #require(try ChapterRunner.run("03-vqgan", ["--quick", "--out", out.appendingPathComponent("03").path,
                                                                     "--cache", cache.path]), "03-vqgan is not built")
         try #require(three.status == 0, "chapter 03 failed: \(three.stderr)")
-        let run = try #require(try ChapterRunner.run("04-transformer", ["--quick", "--out", out.path, "--cache", cache.path]))
+        let run = try #require(try ChapterRunner.run("04-transformer", folders.quickArguments))
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stdout.contains("loaded chapter 03's VQGAN"))
         #expect(!run.stdout.contains("training a stand-in"))
         #expect(run.stdout.contains("loaded 03-feature-network from cache"))
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json")))
-        let metrics = try #require((summary as? [String: Any])?["metrics"] as? [String: Any])
+        let metrics = try folders.metrics()
         #expect(metrics["first_stage"] as? String == "chapter 03 VQGAN")
     }
 

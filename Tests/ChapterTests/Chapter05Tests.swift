@@ -3,9 +3,9 @@ import Testing
 
 @Suite("Chapter 05", .serialized) struct Chapter05Tests {
     @Test func quickRunWritesItsFiguresAndSummary() throws {
-        let out = ChapterRunner.temporaryFolder("05-out"), cache = ChapterRunner.temporaryFolder("05-cache")
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: cache) }
-        let run = try #require(try ChapterRunner.run("05-conditioning", ["--quick", "--out", out.path, "--cache", cache.path]),
+        let folders = ChapterFolders("05"), out = folders.out
+        defer { folders.remove() }
+        let run = try #require(try ChapterRunner.run("05-conditioning", folders.quickArguments),
                                "05-conditioning is not built: run swift build first")
         #expect(run.status == 0, "stderr: \(run.stderr)")
         for heading in ["## 1. Classes and maps in the data", "## 4. The cond stage: a VQ model of maps",
@@ -15,8 +15,7 @@ import Testing
             #expect(run.stdout.contains(heading), "missing \(heading)")
         }
         #expect(run.stdout.contains("a map: 64 prefix tokens in 512…"))
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json")))
-        let metrics = try #require((summary as? [String: Any])?["metrics"] as? [String: Any])
+        let metrics = try folders.metrics()
         for key in ["class_accuracy_conditional", "class_accuracy_unconditional", "pixel_accuracy_conditional",
                     "pixel_accuracy_unconditional", "miou_conditional", "miou_unconditional", "cond_stage_pixel_accuracy",
                     "cond_stage_miou", "judge_class_accuracy_real", "judge_pixel_accuracy_real", "judge_miou_real",
@@ -30,8 +29,7 @@ import Testing
         }
         // The drawn map is a valid --segmentation file, and a second run loads every model from the cache.
         let labels = out.appendingPathComponent("drawn-map-labels.png").path
-        let again = try #require(try ChapterRunner.run("05-conditioning", ["--quick", "--out", out.path, "--cache", cache.path,
-                                                                          "--segmentation", labels]))
+        let again = try #require(try ChapterRunner.run("05-conditioning", folders.quickArguments + ["--segmentation", labels]))
         #expect(again.status == 0, "stderr: \(again.stderr)")
         #expect(again.stdout.contains("Painting \(labels)."))
         for name in ["05-cond-stage", "05-scene-classifier", "05-pixel-segmenter", "05-gpt-unconditional", "05-gpt-class",

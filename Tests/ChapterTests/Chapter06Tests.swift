@@ -3,9 +3,9 @@ import Testing
 
 @Suite("Chapter 06", .serialized) struct Chapter06Tests {
     @Test func quickRunWritesItsFiguresAndSummary() throws {
-        let out = ChapterRunner.temporaryFolder("06-out"), cache = ChapterRunner.temporaryFolder("06-cache")
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: cache) }
-        let run = try #require(try ChapterRunner.run("06-megapixel", ["--quick", "--out", out.path, "--cache", cache.path]),
+        let folders = ChapterFolders("06"), out = folders.out, cache = folders.cache
+        defer { folders.remove() }
+        let run = try #require(try ChapterRunner.run("06-megapixel", folders.quickArguments),
                                "06-megapixel is not built: run swift build first")
         #expect(run.status == 0, "stderr: \(run.stderr)")
         for heading in ["## 1. Why a window can suffice", "## 4. A map as tokens", "## 5. A transformer for one window",
@@ -13,8 +13,7 @@ import Testing
                         "## 9. Decoding without seams", "## 10. Without a map", "## 11. What it costs"] {
             #expect(run.stdout.contains(heading), "missing \(heading)")
         }
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json")))
-        let metrics = try #require((summary as? [String: Any])?["metrics"] as? [String: Any])
+        let metrics = try folders.metrics()
         for key in ["seconds_per_token_cached", "seconds_per_token_faithful", "sampling_seconds_cached", "speedup",
                     "same_codes_fraction", "held_out_bits_per_code", "first_stage_psnr", "bits_per_code_stride_1"] {
             let value = try #require(metrics[key] as? Double, "summary.json lacks \(key)")

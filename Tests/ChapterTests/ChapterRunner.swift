@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs a chapter executable as a learner would, and captures what it prints.
 ///
@@ -57,5 +58,29 @@ enum ChapterRunner {
         process.waitUntilExit()
         return ChapterRun(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
                           stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+}
+
+/// Fresh `--out` and `--cache` folders for one chapter test, removed again by `remove()`.
+struct ChapterFolders {
+    let out: URL, cache: URL
+
+    init(_ label: String) {
+        out = ChapterRunner.temporaryFolder("\(label)-out")
+        cache = ChapterRunner.temporaryFolder("\(label)-cache")
+    }
+
+    /// `--quick`, writing into these folders.
+    var quickArguments: [String] { ["--quick", "--out", out.path, "--cache", cache.path] }
+
+    /// The `metrics` object of the summary.json the run wrote.
+    func metrics() throws -> [String: Any] {
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json")))
+        return try #require((summary as? [String: Any])?["metrics"] as? [String: Any])
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: out)
+        try? FileManager.default.removeItem(at: cache)
     }
 }

@@ -97,8 +97,13 @@ struct PowerLaw {
 
     func callAsFunction(_ x: Double) -> Double { coefficient * pow(x, exponent) }
 
-    /// The x at which the law reaches y.
-    func solve(for y: Double) -> Double { pow(y / coefficient, 1 / exponent) }
+    /// The x at which the law reaches y; nil when the law does not grow (a fit to noisy timings
+    /// of tiny sizes, as in `--quick` runs, can be flat or falling) or the x is out of any range.
+    func solve(for y: Double) -> Double? {
+        guard exponent > 0 else { return nil }
+        let x = pow(y / coefficient, 1 / exponent)
+        return x.isFinite && x < 1e15 ? x : nil
+    }
 }
 
 /// The time of sampling T tokens by recomputing the whole prefix at every step, as the reference

@@ -455,18 +455,18 @@ chapter.cell("The bill", "Fitted exponents, and where this machine gives up.") {
     // Where the machine gives up, by extrapolating the fits.
     let memory = Double(ProcessInfo.processInfo.physicalMemory)
     var limits: [String: JSONValue] = ["physical_memory_bytes": .number(memory)]
-    if let memoryFit {
-        let side = Int(memoryFit.solve(for: memory).squareRoot())
+    if let tokens = memoryFit?.solve(for: memory) {
+        let side = Int(tokens.squareRoot())
         print("  extrapolated: one training step on one \(side)×\(side) picture needs all "
               + "\(formatBytes(memory)) of this machine's memory")
         limits["training_side_exhausting_memory"] = .int(side)
     }
     let big = 256 * 256
-    let cachedHour = Int(sampleFit.solve(for: 3600).squareRoot())
+    let cachedHour = sampleFit.solve(for: 3600).map { Int($0.squareRoot()) }
     print("  extrapolated: sampling one 256×256 picture takes \(formatSeconds(sampleFit(Double(big)))) "
-          + "with the cache (an hour at \(cachedHour)×\(cachedHour))")
+          + "with the cache (" + (cachedHour.map { "an hour at \($0)×\($0)" } ?? "no hour in sight: the fit does not grow") + ")")
     limits["cached_sampling_seconds_256x256"] = .number(sampleFit(Double(big)), decimals: 1)
-    limits["cached_sampling_side_taking_an_hour"] = .int(cachedHour)
+    limits["cached_sampling_side_taking_an_hour"] = cachedHour.map { .int($0) } ?? .null
     if let referenceFit {
         let hour = Int(referenceFit.tokens(taking: 3600).squareRoot())
         print("  extrapolated: recomputing as the reference does, one 256×256 picture takes "
@@ -647,7 +647,7 @@ func writeCostCharts(_ rows: [CostRow], trainFit: PowerLaw, memoryFit: PowerLaw?
               y: withMemory.map { max(Double($0.sampleBytes!) / 1e6, 0.01) }),
     ]
     if let memoryFit {
-        let limit = min(last * 4, memoryFit.solve(for: memory) * 1.2)
+        let limit = memoryFit.solve(for: memory).map { min(last * 4, $0 * 1.2) } ?? last * 4
         memorySeries.append(.init(name: "", x: [last, limit],
                                   y: [memoryFit(last) / 1e6, memoryFit(limit) / 1e6], dashed: true, colorSlot: 0))
     }

@@ -3,12 +3,21 @@ import Dispatch
 /// Wall-clock timing: warm-up runs, then the median of several timed runs (the median ignores the
 /// occasional run disturbed by another process on a shared machine).
 enum Timing {
-    /// Timed runs continue until at least this much time has been spent (within 5…50 runs).
+    /// Timed runs continue until at least this much time has been spent (within 5…1000 runs).
     static let minSeconds = 1.0
+    /// Warm-up runs continue until at least this much time has been spent: long enough for the
+    /// baseline's OpenBLAS threads, which spin for a while after a product, to go to sleep
+    /// rather than compete with the first kernel's workers.
+    static let warmupSeconds = 0.3
 
-    /// Milliseconds of the median run of `body`, after `warmup` untimed runs.
+    /// Milliseconds of the median run of `body`, after at least `warmup` untimed runs.
     static func medianMilliseconds(runs fixedRuns: Int?, warmup: Int = 2, _ body: () -> Void) -> Double {
-        for _ in 0..<warmup { body() }
+        let warmupStart = DispatchTime.now().uptimeNanoseconds
+        var warmed = 0
+        while warmed < warmup || Double(DispatchTime.now().uptimeNanoseconds - warmupStart) / 1e9 < warmupSeconds {
+            body()
+            warmed += 1
+        }
         var samples: [Double] = []
         var spent = 0.0
         while true {
@@ -19,7 +28,7 @@ enum Timing {
             spent += ms / 1000
             if let fixedRuns {
                 if samples.count >= fixedRuns { break }
-            } else if samples.count >= 50 || (samples.count >= 5 && spent >= minSeconds) {
+            } else if samples.count >= 1000 || (samples.count >= 5 && spent >= minSeconds) {
                 break
             }
         }

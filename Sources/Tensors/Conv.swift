@@ -36,6 +36,11 @@ struct ConvGeometry {
     var pixels: Int { hout * wout }           // output pixels per image
     var patch: Int { cin * kh * kw }           // rows of the column matrix
     var isPointwise: Bool { kh == 1 && kw == 1 && stride == 1 && pad == .zero }
+    /// Multiply–adds of the forward pass (each of dx and dW costs about as many).
+    var multiplyAdds: Int { batch * cout * pixels * patch }
+    /// Below this many multiply–adds, the backward pass runs dx and dW side by side on one
+    /// thread each: the parallel sections of a small convolution are too short to split well.
+    static let concurrentHalvesBelow = 50_000_000
 
     /// The convolution whose output is this one's input gradient, when there is one: for stride 1,
     /// dx [B, C, H, W] is dy [B, O, H', W'] convolved with the kernel flipped in space and with
@@ -135,6 +140,21 @@ extension Parallel {
 /// larger strides, else the scatter of Wᵀ·dy), dW = Σ dy · colᵀ, db = Σ dy.
 func conv2dBackward(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, _ grad: Tensor,
                     needX: Bool, needW: Bool, needBias: Bool) -> (Tensor?, Tensor?, Tensor?) {
+    if needX && needW && g.multiplyAdds < ConvGeometry.concurrentHalvesBelow && Parallel.threadCount > 1 {
+        // Two jobs of one thread each, in one parallel section, rather than four short sections
+        // (bias, dx, dW, the sum of dW's groups) that each spread a fraction of a millisecond
+        // over the workers. The kernels' blocks depend only on the shapes, so the bits are the same.
+        var halves: [(Tensor?, Tensor?, Tensor?)] = [(nil, nil, nil), (nil, nil, nil)]
+        halves.withUnsafeMutableBufferPointer { h in
+            let results = h.baseAddress!
+            Parallel.forEach(2) { job in
+                results[job] = Parallel.withThreadCount(1) {
+                    conv2dBackward(g, x, weight, grad, needX: job == 0, needW: job == 1, needBias: job == 1 && needBias)
+                }
+            }
+        }
+        return (halves[0].0, halves[1].1, halves[1].2)
+    }
     let px = x.storage.pointer, pw = weight.storage.pointer, pg = grad.storage.pointer
     var db: Tensor? = nil
     if needBias {

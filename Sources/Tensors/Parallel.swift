@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(CBLAS)
 import CBLAS
 #endif
@@ -8,7 +7,7 @@ import CBLAS
 /// OpenBLAS runs single-threaded: its own worker threads spin for a long while after each call,
 /// which steals the cores from the element-wise kernels that run between GEMMs. Instead `sgemm`
 /// splits large products into column or row blocks and runs them on our workers, so one pool of
-/// `threadCount` threads does all the work.
+/// `threadCount` threads (`WorkerPool`) does all the work.
 public enum Parallel {
     /// Worker threads for the kernels called from this thread (default: every active core).
     public static var threadCount: Int {
@@ -60,7 +59,7 @@ public enum Parallel {
         if chunks <= 1 || threadCount == 1 {
             for i in 0..<chunks { body(i) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
+            WorkerPool.shared.run(chunks, threads: threadCount, body)
         }
     }
 
@@ -68,10 +67,11 @@ public enum Parallel {
     /// the products run whole on their worker rather than splitting again.
     public static func forEachWithSerialBLAS(_ count: Int, _ body: (Int) -> Void) {
         if count <= 1 || threadCount == 1 { for i in 0..<count { body(i) }; return }
-        DispatchQueue.concurrentPerform(iterations: count) { i in
+        forEach(count) { i in
+            let saved = insideWorker.value
             insideWorker.value = 1
             body(i)
-            insideWorker.value = 0
+            insideWorker.value = saved
         }
     }
 

@@ -35,6 +35,61 @@ extension TensorsSuite {
             }
         }
 
+        @Test("a forEach inside a chunk runs its chunks on that thread, each once")
+        func nestedForEach() {
+            let hits = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 8 * 9)
+            hits.initialize(repeating: 0)
+            defer { hits.deallocate() }
+            withThreadCount(2) {
+                Parallel.forEach(8) { outer in
+                    Parallel.forEach(9) { inner in hits[outer * 9 + inner] += 1 }
+                }
+            }
+            #expect(hits.allSatisfy { $0 == 1 })
+        }
+
+        @Test("forEach called from several threads at once runs every chunk of each call once")
+        func concurrentCallers() {
+            let callers = 4, chunks = 200, rounds = 50
+            let hits = UnsafeMutableBufferPointer<Int32>.allocate(capacity: callers * chunks)
+            hits.initialize(repeating: 0)
+            defer { hits.deallocate() }
+            let group = DispatchGroup()
+            for caller in 0..<callers {
+                group.enter()
+                let thread = Thread {
+                    withThreadCount(2) {
+                        for _ in 0..<rounds {
+                            Parallel.forEach(chunks) { hits[caller * chunks + $0] += 1 }
+                        }
+                    }
+                    group.leave()
+                }
+                thread.start()
+            }
+            group.wait()
+            #expect(hits.allSatisfy { $0 == Int32(rounds) })
+        }
+
+        @Test("with two threads, a pool job's chunks are shared with a helper thread")
+        func helperTakesPart() {
+            let caller = pthread_self()
+            nonisolated(unsafe) var helped = false
+            // The helper may be asleep, or the pool busy with another test: try for a few seconds.
+            let deadline = Date().addingTimeInterval(5)
+            withThreadCount(2) {
+                while !helped && Date() < deadline {
+                    Parallel.forEach(2) { chunk in
+                        if pthread_equal(pthread_self(), caller) == 0 { helped = true }
+                        var x: Float = 1
+                        for i in 0..<20_000 { x = x * 0.999 + Float(i & 3) }
+                        blackHole(x)
+                    }
+                }
+            }
+            #expect(helped || ProcessInfo.processInfo.activeProcessorCount == 1)
+        }
+
         @Test("withThreadCount applies to this thread only, nests, and restores")
         func overrideIsPerThread() {
             let processCount = Parallel.threadCount
@@ -53,3 +108,6 @@ extension TensorsSuite {
         }
     }
 }
+
+@inline(never)
+private func blackHole(_ x: Float) { _ = x }

@@ -248,6 +248,32 @@ func temporaryFile(_ name: String) -> URL {
         return ""
     }
 
+    /// The folder that Scripts/lpips-crosscheck.py filled, when the environment names one.
+    static let lpipsCheckFolder = ProcessInfo.processInfo.environment["LPIPS_CHECK_DIR"]
+
+    /// Opt-in (it needs PyTorch to make its fixtures): `--vgg16` and `--lpips` files made from
+    /// the lpips package give that package's distances, with and without the learned weights.
+    @Test(.enabled(if: lpipsCheckFolder != nil, "set LPIPS_CHECK_DIR to a folder made by Scripts/lpips-crosscheck.py"))
+    func matchesTheLPIPSPackage() throws {
+        let folder = URL(fileURLWithPath: try #require(Self.lpipsCheckFolder))
+        let pairs = try SafeTensors.read(from: folder.appendingPathComponent("pairs.safetensors"))
+        let x = try #require(pairs["x"]), y = try #require(pairs["y"])
+        let expected = try JSONDecoder().decode([String: [Float]].self,
+                                                from: Data(contentsOf: folder.appendingPathComponent("expected.json")))
+        let weights = folder.appendingPathComponent("vgg16-features.safetensors")
+        let learned = try PerceptualLoss.vgg16(weights: weights,
+                                               linearWeights: folder.appendingPathComponent("lpips-vgg-lin.safetensors"))
+        let baseline = try PerceptualLoss.vgg16(weights: weights)
+        for (loss, key) in [(learned, "lpips"), (baseline, "baseline")] {
+            let ours = withNoGrad { loss.distances(x, y).scalars }
+            let theirs = try #require(expected[key])
+            #expect(ours.count == theirs.count)
+            for (a, b) in zip(ours, theirs) {
+                #expect(abs(a - b) <= 1e-5 + 1e-4 * abs(b), "\(key): ours \(ours), the lpips package's \(theirs)")
+            }
+        }
+    }
+
     @Test func missingOrMisshapenVGG16TensorsAreNamed() throws {
         let missing = try loadError(Self.firstBlock())
         #expect(missing.contains("missing features.5.weight, features.5.bias"))

@@ -8,9 +8,12 @@ import Tensors
 ///
 /// The step is the reference's with the perceptual term left out: the autoencoder's update on
 /// L1 + codebook loss + λ·L_G (λ from the two gradient norms at decoder.conv_out.weight), then the
-/// discriminator's update on the hinge loss (its BatchNorm in training mode). Nominal 270 GFLOP.
-/// PyTorch 2 on the 2-core reference machine takes 1.66–1.77 s per step with 2 threads (its
-/// forward pass alone 0.42 s).
+/// discriminator's update on the hinge loss (its BatchNorm in training mode), judging the
+/// reconstructions the autoencoder's half made. The 270 GFLOP and PyTorch's 1.66–1.77 s
+/// count one more autoencoder forward pass: the reference (and ../shared/bench/torch_reference.py)
+/// reconstructs the batch again for the discriminator's half. `vqgan.forward` times that pass, so
+/// step + forward is the twin's work. FLOP counts are nominal: 2 per multiply–add, a backward pass
+/// twice its forward.
 ///
 /// `vqgan.train.step.workbook` is chapter 03's step, to compare with `vq.train.step.workbook`
 /// (its VQ-VAE, chapter 02's recipe): batch 16 of 32×32, the perceptual loss on the chapter's
@@ -19,7 +22,32 @@ import Tensors
 enum VQGANBenchmarks {
     static let batch = 8, side = 64
 
-    static var all: [Benchmark] { [reference, chapter] }
+    static var all: [Benchmark] { [forward, reference, chapter] }
+
+    static let referenceConfig = AutoencoderConfig(
+        channels: 64, channelMultipliers: [1, 2, 2, 4], resBlocksPerLevel: 1, attentionResolutions: [8],
+        zChannels: 64, embedDim: 64, codebookSize: 512, resolution: side)
+    static let referenceDiscriminator = DiscriminatorConfig(ndf: 64, layers: 3)
+
+    /// Multiply–adds of the reference step: the autoencoder forward and backward (3 passes' worth),
+    /// and the discriminator 8 passes' worth (forward on x̂ and back to x̂ for L_G; forward on real
+    /// and fake, and backward for its weights and inner activations, for its own update).
+    static var referenceStepMultiplyAdds: Double {
+        Double(batch) * (3 * referenceConfig.multiplyAddsPerImage
+                         + 8 * referenceDiscriminator.multiplyAddsPerImage(side: side))
+    }
+
+    /// The reference autoencoder's forward pass alone, without gradients: PyTorch's
+    /// `vqgan_fwd_s` in ../shared/bench/torch_reference.py.
+    static var forward: Benchmark {
+        Benchmark("vqgan.forward", "ch 64, mult 1,2,2,4, 8×3×64×64, no grad",
+                  flops: 2 * Double(batch) * referenceConfig.multiplyAddsPerImage) {
+            var rng = RandomGenerator(seed: 21)
+            let model = VQModel(referenceConfig, rng: &rng)
+            let images = Tensor.uniform([batch, 3, side, side], low: -1, high: 1, rng: &rng)
+            return { withNoGrad { _ = model(images) } }
+        }
+    }
 
     static var chapter: Benchmark {
         let recipe = VQRecipe.named(.workbook)
@@ -42,12 +70,10 @@ enum VQGANBenchmarks {
     }
 
     static var reference: Benchmark {
-        let config = AutoencoderConfig(channels: 64, channelMultipliers: [1, 2, 2, 4], resBlocksPerLevel: 1,
-                                       attentionResolutions: [8], zChannels: 64, embedDim: 64, codebookSize: 512,
-                                       resolution: side)
-        return Benchmark("vqgan.train.step", "ch 64, mult 1,2,2,4, D ndf 64 ×3, 8×3×64×64", flops: 270e9) {
+        Benchmark("vqgan.train.step", "ch 64, mult 1,2,2,4, D ndf 64 ×3, 8×3×64×64",
+                  flops: 2 * referenceStepMultiplyAdds) {
             var rng = RandomGenerator(seed: 21)
-            let model = VQGAN(config, discriminator: DiscriminatorConfig(ndf: 64, layers: 3), rng: &rng)
+            let model = VQGAN(referenceConfig, discriminator: referenceDiscriminator, rng: &rng)
             let trainer = VQGANTrainer(
                 model: model, training: VQTrainingConfig(learningRate: 4.5e-6 * Float(batch), batchSize: batch,
                                                          codebook: .reference),

@@ -515,7 +515,7 @@ chapter.finish()
 //:   largest sizes (exponents of about 1.9 and 1.8 between 32² and 64², where the parts that
 //:   grow like T still weigh in), and by extrapolation a single training step on a picture of
 //:   about 128 × 128 no longer fits this machine's 25 GB. Sampling as the reference does, by
-//:   recomputing the prefix, takes minutes at 64 × 64 and, extrapolated, more than a day at
+//:   recomputing the prefix, takes minutes at 64 × 64 and, extrapolated, about a day at
 //:   256 × 256. That is the wall the paper climbs over: chapter 2 learns a codebook so that a
 //:   16 × 16 grid of codes — the same 256 tokens as here — stands for a picture 16 times larger
 //:   on each side.

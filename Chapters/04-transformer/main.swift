@@ -445,15 +445,15 @@ chapter.cell("Completions", "The first half of each sequence is given; the model
 //:
 //: | pictures | tokens | pixels | ms per step | s per picture | bits/pixel | Fréchet | detail |
 //: |---|---|---|---|---|---|---|---|
-//: | pixel GPT | 256 | 256 | 117 | 0.08 | 1.237 | 59.4 | 0 % |
-//: | code GPT | 256 | 4,096 | 123 | 0.10 | 0.262 | 34.5 | 39 % |
+//: | pixel GPT | 256 | 256 | 131 | 0.04 | 1.237 | 59.4 | 0 % |
+//: | code GPT | 256 | 4,096 | 133 | 0.05 | 0.262 | 34.5 | 39 % |
 //: | real, shrunk to 16 × 16 | 256 | 256 | | | | 0.09 | 0 % |
 //: | first stage's reconstructions | 256 | 4,096 | | | | 3.82 | 50 % |
 //: | other real landscapes | | 4,096 | | | | 1.88 | 94 % |
 //:
-//: What it says. The two cost about the same to train and to sample — the code model's output
-//: layer has 513 entries instead of 33, and its pictures go through the decoder — and for that
-//: the code model's sequence covers sixteen times the pixels. The detail column counts what that
+//: What it says. The two cost about the same to train, and a sampled picture costs the code model
+//: half as much again — its output layer has 513 entries instead of 33, and its pictures go
+//: through the decoder — and for that the code model's sequence covers sixteen times the pixels. The detail column counts what that
 //: buys: zero below the 4-pixel scale for anything 16 × 16, by construction; 39 % of real
 //: pictures' for the code model's samples — less than the first stage's own reconstructions
 //: (50 %), because the samples lean to flat, safe scenes, and some of what detail they have is

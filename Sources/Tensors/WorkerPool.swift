@@ -23,6 +23,10 @@ import Darwin
 final class WorkerPool: @unchecked Sendable {
     /// How long a helper spins after its last chunk before it sleeps.
     static let spinNanoseconds: UInt64 = 2_000_000
+    /// Spins (some tens of microseconds) after which a waiting thread yields its core on each
+    /// turn, so that when more threads want the cores than there are (tests run in parallel,
+    /// another process) the one it waits for, or any other, can run.
+    static let spinsBeforeYielding = 20_000
 
     /// One per process, with one helper per core beyond the caller's.
     static let shared = WorkerPool(helpers: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
@@ -99,12 +103,12 @@ final class WorkerPool: @unchecked Sendable {
                 pthread_mutex_unlock(mutex)
             }
             job.work()
-            while job.finished.load(ordering: .acquiring) < count {}
+            spinWait { job.finished.load(ordering: .acquiring) == count }
             pthread_mutex_lock(mutex)
             current = nil
             pthread_mutex_unlock(mutex)
             // No helper may still hold the job (and so `body`) when this scope ends.
-            while attached.load(ordering: .acquiring) > 0 {}
+            spinWait { attached.load(ordering: .acquiring) == 0 }
         }
         busy.store(false, ordering: .releasing)
     }
@@ -127,6 +131,7 @@ final class WorkerPool: @unchecked Sendable {
             if now != seen { return now }
             spins += 1
             if spins & 255 == 0 && monotonicNanoseconds() - start > WorkerPool.spinNanoseconds { break }
+            if spins > WorkerPool.spinsBeforeYielding { sched_yield() }
         }
         pthread_mutex_lock(mutex)
         sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
@@ -152,6 +157,16 @@ final class WorkerPool: @unchecked Sendable {
         }
         pthread_mutex_unlock(mutex)
         job?.work()
+    }
+}
+
+/// Returns once `done()` is true: spins, then yields the core between checks.
+@inline(__always)
+private func spinWait(_ done: () -> Bool) {
+    var spins = 0
+    while !done() {
+        spins += 1
+        if spins > WorkerPool.spinsBeforeYielding { sched_yield() }
     }
 }
 

@@ -1,4 +1,5 @@
 import Datasets
+import Dispatch
 import Tensors
 
 /// One kernel to time. `prepare` allocates the inputs (untimed) and returns the timed body.
@@ -54,6 +55,22 @@ private func forwardBackward(_ name: String, _ shape: String, inputs: [[Int]], f
 
 enum Benchmarks {
     /// Every benchmark after the sgemm baseline, in the order printed.
+    /// Iterations of `parallel.section`'s dependent multiply–add loop that take about this long
+    /// on one thread here (about 4 ns each: one chain of dependent float operations).
+    static func busyIterations(microseconds: Double) -> Int {
+        var sink: Float = 1, iterations = 1000
+        while true {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for i in 0..<iterations { sink = sink * 0.999 + Float(i & 7) }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3
+            if elapsed > 200 || iterations > 100_000_000 {
+                if sink.isNaN { return 1 }      // keeps the loop from being optimised away
+                return max(1, Int(Double(iterations) * microseconds / elapsed))
+            }
+            iterations *= 2
+        }
+    }
+
     static var all: [Benchmark] {
         var list: [Benchmark] = []
         let n = Baseline.n
@@ -130,6 +147,21 @@ enum Benchmarks {
                 scaledDotProductAttention(q: $0[0], k: $0[1], v: $0[2], causal: causal)
             }
         }
+
+        // A parallel section of two 10-µs chunks: what splitting a small kernel costs. With both
+        // chunks on their own thread it takes a little over 0.01 ms; on one thread, 0.02 ms.
+        list.append(Benchmark("parallel.section", "2 chunks × 10 µs", flops: nil) {
+            let sink = UnsafeMutablePointer<Float>.allocate(capacity: 32)
+            sink.initialize(repeating: 0, count: 32)
+            let work = Self.busyIterations(microseconds: 10)
+            return {
+                Parallel.forEach(2) { chunk in
+                    var x: Float = 1
+                    for i in 0..<work { x = x * 0.999 + Float(i & 7) }
+                    sink[chunk * 16] = x
+                }
+            }
+        })
 
         // One procedural landscape (image + segmentation), a different scene every run.
         list.append(Benchmark("landscape.sample", "64×64", flops: nil) {

@@ -79,7 +79,7 @@ let tests: [Target] = [
 
 let package = Package(
     name: "TamingWorkbook",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],   // Synchronization.Atomic (the kernels' worker pool)
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "Taming", targets: ["Taming"]),

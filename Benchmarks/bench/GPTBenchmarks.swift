@@ -93,7 +93,7 @@ enum SlidingWindowBenchmarks {
         return cases.map { name, method, positions in
             let tokens = positions.count
             return Benchmark(name, "8L 8H 256C, 16×16 window + 256 cond, \(tokens) tok/run",
-                             flops: name == "sliding.faithful" ? Double(tokens) * fullPass : 0,
+                             flops: name == "sliding.faithful" ? Double(tokens) * fullPass : nil,
                              items: (Double(tokens), "tok")) {
                 var rng = RandomGenerator(seed: 9)
                 let gpt = GPT(config, rng: &rng)

@@ -54,6 +54,8 @@ public enum Parallel {
 
     /// Runs `body(chunk)` for `chunk` in `0..<chunks`, spread over the worker threads.
     /// Chunks must write disjoint memory; results must not depend on which thread runs a chunk.
+    /// Chunks run on threads that do not see this thread's settings (`withThreadCount`,
+    /// `withNoGrad`), so they work on buffers and never build autodiff graphs.
     @inline(__always)
     public static func forEach(_ chunks: Int, _ body: (Int) -> Void) {
         if chunks <= 1 || threadCount == 1 {

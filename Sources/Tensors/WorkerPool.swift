@@ -115,23 +115,31 @@ final class WorkerPool: @unchecked Sendable {
 
     private func helperLoop() {
         var seen = generation.load(ordering: .acquiring)
+        var lastWork = monotonicNanoseconds()
         while true {
-            seen = waitForJob(after: seen)
-            joinCurrentJob()
+            // The spin budget runs from this helper's last chunk, so a helper that jobs keep
+            // turning away (more cores than a job's threads) goes to sleep rather than spin on.
+            seen = waitForJob(after: seen, spinUntil: lastWork + WorkerPool.spinNanoseconds)
+            if joinCurrentJob() { lastWork = monotonicNanoseconds() }
             attached.wrappingSubtract(1, ordering: .releasing)
         }
     }
 
-    /// Spins until the generation moves past `seen`, then sleeps until it does; returns the new one.
-    private func waitForJob(after seen: Int) -> Int {
-        let start = monotonicNanoseconds()
+    /// Spins until the generation moves past `seen` or the clock passes `deadline`, then sleeps
+    /// until the generation moves; returns the new one.
+    private func waitForJob(after seen: Int, spinUntil deadline: UInt64) -> Int {
         var spins = 0
         while true {
             let now = generation.load(ordering: .acquiring)
             if now != seen { return now }
             spins += 1
-            if spins & 255 == 0 && monotonicNanoseconds() - start > WorkerPool.spinNanoseconds { break }
-            if spins > WorkerPool.spinsBeforeYielding { sched_yield() }
+            if spins > WorkerPool.spinsBeforeYielding {
+                // A yield can give away a whole time slice: look at the clock on every turn.
+                if monotonicNanoseconds() > deadline { break }
+                sched_yield()
+            } else if spins & 255 == 0 && monotonicNanoseconds() > deadline {
+                break
+            }
         }
         pthread_mutex_lock(mutex)
         sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
@@ -141,11 +149,11 @@ final class WorkerPool: @unchecked Sendable {
         return generation.load(ordering: .acquiring)
     }
 
-    /// Takes part in the current job if it still has room; the job reference ends with this
-    /// function, before the caller of `helperLoop` reports it detached. Always counts as attached
-    /// (the caller subtracts one).
+    /// Takes part in the current job if it still has room, and says whether it did; the job
+    /// reference ends with this function, before `helperLoop` reports it detached. Always counts
+    /// as attached (`helperLoop` subtracts one).
     @inline(never)
-    private func joinCurrentJob() {
+    private func joinCurrentJob() -> Bool {
         pthread_mutex_lock(mutex)
         attached.wrappingAdd(1, ordering: .relaxed)
         let job: Job?
@@ -156,7 +164,9 @@ final class WorkerPool: @unchecked Sendable {
             job = nil
         }
         pthread_mutex_unlock(mutex)
-        job?.work()
+        guard let job else { return false }
+        job.work()
+        return true
     }
 }
 

@@ -35,7 +35,7 @@ extension TensorsSuite {
             }
         }
 
-        @Test("a forEach inside a chunk runs its chunks on that thread, each once")
+        @Test("a forEach inside a chunk runs its chunks on that thread, each once", .timeLimit(.minutes(1)))
         func nestedForEach() {
             let hits = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 8 * 9)
             hits.initialize(repeating: 0)
@@ -48,10 +48,10 @@ extension TensorsSuite {
             #expect(hits.allSatisfy { $0 == 1 })
         }
 
-        @Test("forEach called from several threads at once runs every chunk of each call once")
+        @Test("forEach called from several threads at once runs every chunk of each call once", .timeLimit(.minutes(1)))
         func concurrentCallers() {
             let callers = 4, chunks = 200, rounds = 50
-            let hits = UnsafeMutableBufferPointer<Int32>.allocate(capacity: callers * chunks)
+            nonisolated(unsafe) let hits = UnsafeMutableBufferPointer<Int32>.allocate(capacity: callers * chunks)
             hits.initialize(repeating: 0)
             defer { hits.deallocate() }
             let group = DispatchGroup()
@@ -71,14 +71,17 @@ extension TensorsSuite {
             #expect(hits.allSatisfy { $0 == Int32(rounds) })
         }
 
-        @Test("with two threads, a pool job's chunks are shared with a helper thread")
-        func helperTakesPart() {
+        @Test("with two threads, a pool job's chunks are shared with a helper thread, awake or woken",
+              .timeLimit(.minutes(1)), arguments: [false, true])
+        func helperTakesPart(afterSleeping: Bool) {
             let caller = pthread_self()
             nonisolated(unsafe) var helped = false
             // The helper may be asleep, or the pool busy with another test: try for a few seconds.
             let deadline = Date().addingTimeInterval(5)
             withThreadCount(2) {
                 while !helped && Date() < deadline {
+                    // Longer than the helpers spin: each job must wake one.
+                    if afterSleeping { usleep(5_000) }
                     Parallel.forEach(2) { chunk in
                         if pthread_equal(pthread_self(), caller) == 0 { helped = true }
                         var x: Float = 1

@@ -76,8 +76,8 @@ final class WorkerPool: @unchecked Sendable {
         helperCount = helpers
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
-        for _ in 0..<helpers {
-            let thread = Thread { [unowned self] in self.helperLoop() }
+        for index in 0..<helpers {
+            let thread = Thread { [unowned self] in self.helperLoop(index: index) }
             thread.stackSize = 8 << 20
             thread.start()
         }
@@ -113,14 +113,15 @@ final class WorkerPool: @unchecked Sendable {
         busy.store(false, ordering: .releasing)
     }
 
-    private func helperLoop() {
+    /// Helper `index` serves the jobs that allow more than `index` helpers. Its spin budget runs
+    /// from the last job meant for it, so a helper that jobs do not need (more cores than a job's
+    /// threads) goes to sleep rather than spin on.
+    private func helperLoop(index: Int) {
         var seen = generation.load(ordering: .acquiring)
-        var lastWork = monotonicNanoseconds()
+        var lastJob = monotonicNanoseconds()
         while true {
-            // The spin budget runs from this helper's last chunk, so a helper that jobs keep
-            // turning away (more cores than a job's threads) goes to sleep rather than spin on.
-            seen = waitForJob(after: seen, spinUntil: lastWork + WorkerPool.spinNanoseconds)
-            if joinCurrentJob() { lastWork = monotonicNanoseconds() }
+            seen = waitForJob(after: seen, spinUntil: lastJob + WorkerPool.spinNanoseconds)
+            if joinCurrentJob(index: index) { lastJob = monotonicNanoseconds() }
             attached.wrappingSubtract(1, ordering: .releasing)
         }
     }
@@ -149,24 +150,28 @@ final class WorkerPool: @unchecked Sendable {
         return generation.load(ordering: .acquiring)
     }
 
-    /// Takes part in the current job if it still has room, and says whether it did; the job
-    /// reference ends with this function, before `helperLoop` reports it detached. Always counts
-    /// as attached (`helperLoop` subtracts one).
+    /// Takes part in the current job if it is meant for helper `index` and has room. Returns
+    /// false when the job did not want this helper; true when it did, or when it had already
+    /// ended (work is flowing: keep spinning). The job reference ends with this function,
+    /// before `helperLoop` reports it detached. Always counts as attached (`helperLoop`
+    /// subtracts one).
     @inline(never)
-    private func joinCurrentJob() -> Bool {
+    private func joinCurrentJob(index: Int) -> Bool {
         pthread_mutex_lock(mutex)
         attached.wrappingAdd(1, ordering: .relaxed)
-        let job: Job?
-        if let candidate = current, candidate.helpersJoined < candidate.helpersAllowed {
-            candidate.helpersJoined += 1
-            job = candidate
-        } else {
-            job = nil
+        var job: Job? = nil
+        var wanted = true
+        if let candidate = current {
+            if index >= candidate.helpersAllowed {
+                wanted = false
+            } else if candidate.helpersJoined < candidate.helpersAllowed {
+                candidate.helpersJoined += 1
+                job = candidate
+            }
         }
         pthread_mutex_unlock(mutex)
-        guard let job else { return false }
-        job.work()
-        return true
+        job?.work()
+        return wanted
     }
 }
 

@@ -54,23 +54,30 @@ private func forwardBackward(_ name: String, _ shape: String, inputs: [[Int]], f
 }
 
 enum Benchmarks {
-    /// Every benchmark after the sgemm baseline, in the order printed.
-    /// Iterations of `parallel.section`'s dependent multiply–add loop that take about this long
-    /// on one thread here (about 4 ns each: one chain of dependent float operations).
+    /// `iterations` turns of a chain of dependent multiply–adds: work that takes a known time
+    /// and touches no memory. Returns the chain's end so that it is not optimised away.
+    @inline(never)
+    static func busyWork(_ iterations: Int) -> Float {
+        var x: Float = 1
+        for i in 0..<iterations { x = x * 0.999 + Float(i & 7) }
+        return x
+    }
+
+    /// Iterations of `busyWork` that take about `microseconds` on one thread here.
     static func busyIterations(microseconds: Double) -> Int {
-        var sink: Float = 1, iterations = 1000
+        var iterations = 1000
         while true {
             let start = DispatchTime.now().uptimeNanoseconds
-            for i in 0..<iterations { sink = sink * 0.999 + Float(i & 7) }
+            let end = busyWork(iterations)
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3
-            if elapsed > 200 || iterations > 100_000_000 {
-                if sink.isNaN { return 1 }      // keeps the loop from being optimised away
+            if elapsed > 200 || iterations > 100_000_000 || end.isNaN {
                 return max(1, Int(Double(iterations) * microseconds / elapsed))
             }
             iterations *= 2
         }
     }
 
+    /// Every benchmark after the sgemm baseline, in the order printed.
     static var all: [Benchmark] {
         var list: [Benchmark] = []
         let n = Baseline.n
@@ -155,11 +162,7 @@ enum Benchmarks {
             sink.initialize(repeating: 0, count: 32)
             let work = Self.busyIterations(microseconds: 10)
             return {
-                Parallel.forEach(2) { chunk in
-                    var x: Float = 1
-                    for i in 0..<work { x = x * 0.999 + Float(i & 7) }
-                    sink[chunk * 16] = x
-                }
+                Parallel.forEach(2) { chunk in sink[chunk * 16] = Self.busyWork(work) }
             }
         })
 

@@ -129,18 +129,8 @@ final class WorkerPool: @unchecked Sendable {
     /// Spins until the generation moves past `seen` or the clock passes `deadline`, then sleeps
     /// until the generation moves; returns the new one.
     private func waitForJob(after seen: Int, spinUntil deadline: UInt64) -> Int {
-        var spins = 0
-        while true {
-            let now = generation.load(ordering: .acquiring)
-            if now != seen { return now }
-            spins += 1
-            if spins > WorkerPool.spinsBeforeYielding {
-                // A yield can give away a whole time slice: look at the clock on every turn.
-                if monotonicNanoseconds() > deadline { break }
-                sched_yield()
-            } else if spins & 255 == 0 && monotonicNanoseconds() > deadline {
-                break
-            }
+        if spinWait(until: deadline, { generation.load(ordering: .acquiring) != seen }) {
+            return generation.load(ordering: .acquiring)
         }
         pthread_mutex_lock(mutex)
         sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
@@ -175,14 +165,19 @@ final class WorkerPool: @unchecked Sendable {
     }
 }
 
-/// Returns once `done()` is true: spins, then yields the core between checks.
-@inline(__always)
-private func spinWait(_ done: () -> Bool) {
+/// Spins until `done()` and returns true, or returns false once the clock passes `deadline`.
+/// After `spinsBeforeYielding` turns it yields the core on each turn, and then reads the clock on
+/// every turn, since a yield can give away a whole time slice; before that, every 256 turns.
+@inline(__always) @discardableResult
+private func spinWait(until deadline: UInt64 = .max, _ done: () -> Bool) -> Bool {
     var spins = 0
     while !done() {
         spins += 1
-        if spins > WorkerPool.spinsBeforeYielding { sched_yield() }
+        let yielding = spins > WorkerPool.spinsBeforeYielding
+        if deadline != .max && (yielding || spins & 255 == 0) && monotonicNanoseconds() > deadline { return false }
+        if yielding { sched_yield() }
     }
+    return true
 }
 
 @inline(__always)
